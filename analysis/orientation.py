@@ -1,0 +1,266 @@
+"""Mounting-agnostic alignment to the foot and drift-free foot pitch.
+
+Frame convention (the project's one): the foot frame has x forward (heel to toe), y to
+the left, z up. Foot pitch is the rotation about +y: positive = toe down / heel up.
+
+Nothing here assumes a sensor axis. Three facts of the foot's mechanics are used instead:
+
+1. At rest the accelerometer reads gravity, pointing up (``up0``).
+2. Calf work (heel raises, push-off) rotates the foot about one axis, the foot's lateral
+   axis; it is the dominant axis of the angular rate and lies horizontal, so it is taken
+   as the principal axis of the angular-rate samples, made perpendicular to ``up0``.
+3. In a heel raise the foot pivots about the ball, which lies IN FRONT of any place a
+   sensor is worn (laces, heel counter, sides). For a rigid body pivoting about a fixed
+   point, the sensor's acceleration is ``alpha x r + omega x (omega x r)`` with ``r`` the
+   lever arm from the pivot. Fitting ``r`` in the sagittal plane (least squares, with
+   terms that absorb gravity, accelerometer bias and scale error) tells which way the
+   ball is, hence which way is forward, hence the sign of the lateral axis. This makes
+   the sign follow from the pivot geometry, not from a guess about the mounting.
+
+Pitch is a complementary filter: the integral of the angular rate about the lateral
+axis (gyro bias removed from still periods) corrected at low frequency by the
+accelerometer's tilt in the sagittal plane. It is causal (scipy.signal.lfilter), so a
+chunked, streaming run gives the same result as the batch run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import signal
+
+from analysis.signals import UniformSignal, moving_std, runs
+
+GRAVITY_MPS2 = 9.80665
+
+
+@dataclass
+class FootAlignment:
+    """How the sensor sits on the foot, estimated from the data.
+
+    Attributes
+    ----------
+    lateral : ndarray, shape (3,)
+        Unit foot +y (left) axis in sensor coordinates.
+    up0 : ndarray, shape (3,)
+        Unit 'up' in sensor coordinates in the resting pose.
+    forward0 : ndarray, shape (3,)
+        Unit foot +x (forward) in sensor coordinates in the resting pose.
+    gyr_bias_dps : ndarray, shape (3,)
+        Gyroscope bias estimated from still periods.
+    lever_arm_m : ndarray, shape (2,)
+        Sensor position relative to the pivot (ball), (up, forward) components.
+    sign_confidence : float
+        |t statistic| of the forward component of the lever arm; below 3 the sign came
+        from the fallback rule (the larger excursion from rest is heel-up).
+    sign_method : str
+    """
+
+    lateral: np.ndarray
+    up0: np.ndarray
+    forward0: np.ndarray
+    gyr_bias_dps: np.ndarray
+    lever_arm_m: np.ndarray
+    sign_confidence: float
+    sign_method: str
+
+
+@dataclass
+class StillSettings:
+    """Thresholds for 'the shoe is not moving' (physical units)."""
+
+    window_s: float = 0.25
+    gyr_std_dps: float = 2.5
+    acc_std_mps2: float = 0.2
+    acc_norm_tol_mps2: float = 0.6
+
+
+def still_mask(sig: UniformSignal, settings: StillSettings | None = None) -> np.ndarray:
+    """True where the shoe is still (resting on the ground or held steady).
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+    """
+    s = settings or StillSettings()
+    w = max(3, int(round(s.window_s * sig.fs_hz)))
+    gstd = np.linalg.norm(moving_std(sig.gyr_dps, w), axis=1)
+    astd = np.linalg.norm(moving_std(sig.acc_mps2, w), axis=1)
+    norm = np.linalg.norm(sig.acc_mps2, axis=1)
+    quiet = (gstd < s.gyr_std_dps) & (astd < s.acc_std_mps2) & sig.valid
+    if quiet.any():
+        g_here = np.median(norm[quiet])
+        quiet &= np.abs(norm - g_here) < s.acc_norm_tol_mps2
+    return quiet
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v)
+
+
+def pitch_from_axis(
+    sig: UniformSignal,
+    lateral: np.ndarray,
+    up0: np.ndarray,
+    gyr_bias_dps: np.ndarray,
+    *,
+    crossover_hz: float = 0.08,
+    max_bridge_s: float = 0.25,
+) -> np.ndarray:
+    """Foot pitch (deg) about ``lateral``: gyro integral corrected by accelerometer tilt.
+
+    Parameters
+    ----------
+    sig : UniformSignal
+    lateral, up0 : ndarray, shape (3,)
+        Unit vectors in sensor coordinates (see :class:`FootAlignment`).
+    gyr_bias_dps : ndarray, shape (3,)
+    crossover_hz : float
+        Below this frequency the accelerometer tilt is trusted, above it the gyroscope.
+        0.08 Hz (time constant 2 s) keeps the tilt error caused by a heel raise's own
+        accelerations (under 0.3 m/s^2, about 1.7 deg) below 0.2 deg, while a gyro bias
+        left after calibration (0.05 deg/s) costs only 0.1 deg of constant offset.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        Pitch in degrees; zero is the resting pose that defined ``up0`` (re-referenced by
+        the caller).
+    max_bridge_s : float
+        Gaps up to this long are integrated through; longer ones re-anchor on the tilt.
+    """
+    fs = sig.fs_hz
+    fwd0 = np.cross(lateral, up0)  # = forward when lateral is +y and up0 is +z
+    rate = (sig.gyr_dps - gyr_bias_dps) @ lateral
+    f = sig.acc_mps2
+    theta_a = np.degrees(np.arctan2(-(f @ fwd0), f @ up0))
+    # A lost BLE packet or two (up to max_bridge_s) is integrated through the linearly
+    # interpolated rate: the pitch change over a few ms is well estimated that way, and
+    # no event is ever placed there (the grid stays marked invalid). Across a longer gap
+    # the integral is unknown, so the step is taken from the accelerometer tilt.
+    gaps = runs(~sig.valid)
+    long_gaps = gaps[(gaps[:, 1] - gaps[:, 0]) > max_bridge_s * fs] if len(gaps) else gaps
+    for a, b in long_gaps:
+        rate[a:b] = 0.0
+    theta_g = np.concatenate([[0.0], np.cumsum(0.5 * (rate[1:] + rate[:-1])) / fs])
+    if len(long_gaps):
+        gaps = long_gaps
+        k = max(1, int(round(0.1 * fs)))
+        steps = np.zeros(sig.n)
+        for a, b in gaps:
+            before = theta_a[max(0, a - k) : max(a, 1)]
+            after = theta_a[min(b, sig.n - 1) : min(b + k, sig.n)]
+            steps[min(b, sig.n - 1)] += np.median(after) - np.median(before)
+        theta_g = theta_g + np.cumsum(steps)
+    bl, al = signal.butter(1, crossover_hz, fs=fs)
+    err = theta_a - theta_g
+    zi = signal.lfilter_zi(bl, al) * err[0]
+    corr, _ = signal.lfilter(bl, al, err, zi=zi)
+    return theta_g + corr
+
+
+def _lever_arm(
+    sig: UniformSignal,
+    pitch_deg: np.ndarray,
+    lateral: np.ndarray,
+    up0: np.ndarray,
+    gyr_bias_dps: np.ndarray,
+    still: np.ndarray,
+) -> tuple[np.ndarray, float]:
+    """Least-squares lever arm (up, forward components, m) of the sensor about the pivot.
+
+    Returns the lever arm and the t statistic of its forward component.
+    """
+    fs = sig.fs_hz
+    sos = signal.butter(2, min(4.0, 0.4 * fs), fs=fs, output="sos")
+    fwd0 = np.cross(lateral, up0)
+    w = np.radians(signal.sosfiltfilt(sos, (sig.gyr_dps - gyr_bias_dps) @ lateral))
+    alpha = np.gradient(w) * fs
+    f = signal.sosfiltfilt(sos, sig.acc_mps2, axis=0)
+    fu, fv = f @ up0, f @ fwd0
+    th = np.radians(pitch_deg)
+    wn = np.linalg.norm(sig.gyr_dps - gyr_bias_dps, axis=1)
+    # Only ground-contact rotations fit the pivot model: leave out anything within half a
+    # second of a fast swing or a large acceleration (walking, stepping, impacts).
+    wild = (wn > 200.0) | (np.abs(np.linalg.norm(f, axis=1) - GRAVITY_MPS2) > 2.0)
+    half = int(0.5 * fs)
+    wild = np.convolve(wild.astype(float), np.ones(2 * half + 1), mode="same") > 0
+    sel = sig.valid & ~still & ~wild & (np.abs(w) > np.radians(3.0))
+    if sel.sum() < 20:
+        return np.zeros(2), 0.0
+    w2, al, c, s = w[sel] ** 2, alpha[sel], np.cos(th[sel]), np.sin(th[sel])
+    z, o = np.zeros_like(c), np.ones_like(c)
+    # f_u = -w^2 r_u - alpha r_v + (gravity/bias/scale terms in cos, sin, 1)
+    # f_v =  alpha r_u - w^2 r_v + (same, separate coefficients)
+    a_u = np.column_stack([-w2, -al, c, s, o, z, z, z])
+    a_v = np.column_stack([al, -w2, z, z, z, c, s, o])
+    a = np.vstack([a_u, a_v])
+    y = np.concatenate([fu[sel], fv[sel]])
+    coef, *_ = np.linalg.lstsq(a, y, rcond=None)
+    resid = y - a @ coef
+    dof = max(1, len(y) - a.shape[1])
+    cov = np.linalg.pinv(a.T @ a) * (resid @ resid / dof)
+    # Samples are strongly correlated after low-pass filtering: count independent ones
+    # at the filter's bandwidth, not the raw samples, for an honest standard error.
+    eff = max(1.0, fs / (2 * 4.0))
+    se = float(np.sqrt(max(cov[1, 1], 1e-30) * eff))
+    return coef[:2], float(coef[1] / se)
+
+
+def align_to_foot(sig: UniformSignal, still: np.ndarray | None = None) -> FootAlignment:
+    """Estimate the foot axes in sensor coordinates from the recording itself.
+
+    Parameters
+    ----------
+    sig : UniformSignal
+    still : ndarray of bool, shape (n,), optional
+        Precomputed :func:`still_mask`.
+    """
+    still = still_mask(sig) if still is None else still
+    if still.sum() >= 10:
+        bias = np.median(sig.gyr_dps[still], axis=0)
+        up0 = _unit(np.mean(sig.acc_mps2[still], axis=0))
+    else:
+        bias = np.zeros(3)
+        up0 = _unit(np.median(sig.acc_mps2[sig.valid], axis=0))
+    moving = sig.valid & ~still
+    g = sig.gyr_dps[moving] - bias
+    if len(g) < 10:
+        g = sig.gyr_dps[sig.valid] - bias
+    step = max(1, len(g) // 200_000)
+    g = g[::step]
+    _, vecs = np.linalg.eigh(g.T @ g)
+    lateral = vecs[:, -1]
+    lateral = _unit(lateral - (lateral @ up0) * up0)
+    pitch = pitch_from_axis(sig, lateral, up0, bias)
+    arm, tstat = _lever_arm(sig, pitch, lateral, up0, bias, still)
+    if abs(tstat) >= 3.0:
+        method = "lever-arm"
+        flip = arm[1] > 0  # the sensor must be BEHIND the ball: forward component < 0
+    else:
+        # Fallback: heel raises leave the resting pose upward. The resting pose is the
+        # longest still period (standing), not the median of still samples, which
+        # holds at the top could dominate.
+        method = "larger-excursion"
+        still_runs = runs(still)
+        if len(still_runs):
+            a, b = still_runs[np.argmax(still_runs[:, 1] - still_runs[:, 0])]
+            ref = np.median(pitch[a:b])
+        else:
+            ref = np.median(pitch)
+        slow = sig.valid & (np.linalg.norm(sig.gyr_dps - bias, axis=1) < 150.0)
+        lo, hi = np.percentile(pitch[slow] - ref, [1, 99])
+        flip = -lo > hi
+    if flip:
+        lateral = -lateral
+        arm = arm * np.array([1.0, -1.0])
+    return FootAlignment(
+        lateral=lateral,
+        up0=up0,
+        forward0=np.cross(lateral, up0),
+        gyr_bias_dps=bias,
+        lever_arm_m=arm,
+        sign_confidence=abs(tstat),
+        sign_method=method,
+    )

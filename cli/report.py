@@ -1,0 +1,130 @@
+"""Results -> the JSON contract and the readable table. The contract is produced only here."""
+
+from __future__ import annotations
+
+from analysis.heel_raise import HeelRaiseResult
+
+
+def _r(x: float | None, nd: int = 3) -> float | None:
+    return None if x is None else round(float(x), nd)
+
+
+def heel_raise_json(res: HeelRaiseResult, source: str | None = None) -> dict:
+    """The ``--json`` object for ``--exercise heel-raise`` (contract of issue 2).
+
+    Required keys: ``exercise``, ``sample_rate_hz``, ``reps`` (``start_s``, ``top_start_s``,
+    ``top_end_s``, ``end_s``, ``concentric_s``, ``hold_s``, ``eccentric_s``, ``rom_deg``,
+    ``clean``) and ``sets`` (``start_s``, ``end_s``, ``reps``). Everything else is extra.
+    """
+    reps = []
+    for r in res.reps:
+        reps.append(
+            {
+                "start_s": _r(r.start_s),
+                "top_start_s": _r(r.top_start_s),
+                "top_end_s": _r(r.top_end_s),
+                "end_s": _r(r.end_s),
+                "concentric_s": _r(r.concentric_s),
+                "hold_s": _r(r.hold_s),
+                "eccentric_s": _r(r.eccentric_s),
+                "rom_deg": _r(r.rom_deg, 2),
+                "clean": bool(r.clean),
+                "set": r.set_index + 1,
+                "heel_rise_cm": _r(r.heel_rise_cm, 2),
+                "bottom_pitch_deg": _r(r.bottom_pitch_deg, 2),
+                "peak_pitch_deg": _r(r.peak_pitch_deg, 2),
+                "movement_s": {
+                    "up": _r(r.up_s, 2),
+                    "hold": _r(r.top_hold_s, 2),
+                    "down": _r(r.down_s, 2),
+                    "rest": _r(r.rest_s, 2),
+                },
+                "tempo_pass": r.tempo_pass,
+                "partial": bool(r.partial),
+                "dropped": bool(r.dropped),
+                "gap": bool(r.in_gap),
+            }
+        )
+    sets = [
+        {
+            "start_s": _r(s.start_s),
+            "end_s": _r(s.end_s),
+            "reps": s.reps,
+            "clean_reps": s.clean_reps,
+            "rest_before_s": _r(s.rest_before_s, 1),
+            "best_rom_deg": _r(s.best_rom_deg, 2),
+            "rom_trend_deg_per_rep": _r(s.rom_trend_deg_per_rep, 3),
+            "rom_change_pct": _r(s.rom_change_pct, 1),
+            "down_change_pct": _r(s.down_change_pct, 1),
+            "tempo_score_pct": _r(s.tempo_score_pct, 1),
+        }
+        for s in res.sets
+    ]
+    al = res.alignment
+    out = {
+        "exercise": "heel-raise",
+        "sample_rate_hz": float(res.sample_rate_hz),
+        "reps": reps,
+        "sets": sets,
+        "tempo": str(res.tempo) if res.tempo else None,
+        "tempo_tolerance": str(res.tolerance),
+        "foot_length_cm": res.foot_length_cm,
+        "alignment": {
+            "sign_method": al.sign_method,
+            "sign_confidence": round(al.sign_confidence, 1),
+        },
+    }
+    if source:
+        out["file"] = source
+    return out
+
+
+def _f(x: float | None, fmt: str = "{:.2f}") -> str:
+    return "-" if x is None else fmt.format(x)
+
+
+def heel_raise_table(res: HeelRaiseResult, source: str | None = None) -> str:
+    """A readable report: one line per rep, then one per set."""
+    lines = []
+    head = f"Heel raises in {source}" if source else "Heel raises"
+    lines.append(f"{head}: {len(res.reps)} reps in {len(res.sets)} set(s)")
+    if res.tempo:
+        lines.append(
+            f"Prescribed tempo {res.tempo} (up-hold-down-rest s), tolerance {res.tolerance}; "
+            "phase times below are movement times (minimum-jerk model)"
+        )
+    if res.foot_length_cm is None:
+        lines.append("Heel-rise height needs the foot length (header foot_length_cm or --foot-length-cm)")
+    hdr = f"{'set':>3} {'rep':>3} {'start s':>8} {'up':>5} {'hold':>5} {'down':>5} {'rest':>5} {'ROM deg':>7} {'heel cm':>7}  clean  notes"
+    lines.append(hdr)
+    lines.append("-" * len(hdr))
+    counters: dict[int, int] = {}
+    for r in res.reps:
+        counters[r.set_index] = counters.get(r.set_index, 0) + 1
+        notes = []
+        if r.tempo_pass:
+            for k, v in r.tempo_pass.items():
+                if v is False:
+                    notes.append(f"{k} off")
+        if r.partial:
+            notes.append("partial")
+        if r.dropped:
+            notes.append("dropped")
+        if r.in_gap:
+            notes.append("data gap")
+        lines.append(
+            f"{r.set_index + 1:>3} {counters[r.set_index]:>3} {_f(r.start_s, '{:.2f}'):>8} "
+            f"{_f(r.up_s, '{:.1f}'):>5} {_f(r.top_hold_s, '{:.1f}'):>5} {_f(r.down_s, '{:.1f}'):>5} "
+            f"{_f(r.rest_s, '{:.1f}'):>5} {r.rom_deg:>7.1f} {_f(r.heel_rise_cm, '{:.1f}'):>7}  "
+            f"{'yes' if r.clean else 'no':<5}  {', '.join(notes)}"
+        )
+    lines.append("")
+    for k, s in enumerate(res.sets, 1):
+        score = f", tempo kept {s.tempo_score_pct:.0f} % of phases" if s.tempo_score_pct is not None else ""
+        rest = f", rest before {s.rest_before_s:.0f} s" if s.rest_before_s is not None else ""
+        lines.append(
+            f"Set {k}: {s.reps} reps ({s.clean_reps} clean), {s.start_s:.1f}-{s.end_s:.1f} s{rest}; "
+            f"best ROM {s.best_rom_deg:.1f} deg, ROM {s.rom_change_pct:+.0f} % and lowering time "
+            f"{s.down_change_pct:+.0f} % from first to last third{score}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,58 @@
+"""Regenerate the bundled sample recordings (all SYNTHETIC, with truth files).
+
+Run from the repository root: ``python sample_recordings/make_samples.py``.
+"""
+
+import json
+from pathlib import Path
+
+from imu.recording import write_recording
+from imu.synth.scenarios import HeelRaiseSetup, Tempo, heel_raise_session
+
+HERE = Path(__file__).parent
+
+SAMPLES = {
+    # Two sets of 8 straight-knee raises on flat ground, 2-1-3-0 attempted, one partial
+    # rep and one dropped rep in the second set, walking between the sets.
+    "heel_raise_left.csv": dict(
+        seed=7,
+        fs_hz=400.0,
+        mounting="laces",
+        packet_loss=0.002,
+        setup=HeelRaiseSetup(
+            n_sets=2,
+            reps_per_set=(8, 8),
+            tempo=Tempo(2.0, 1.0, 3.0, 0.5),
+            rom_deg=32.0,
+            fatigue_rom=0.12,
+            fatigue_down=0.25,
+            partial_reps=(6,),
+            dropped_reps=(7,),
+            rest_between_sets_s=25.0,
+        ),
+    ),
+    # Bent-knee raises on a step (heel below step level at the bottom), 100 Hz, sensor
+    # on the heel counter, a faster tempo than prescribed 2-1-3-0.
+    "heel_raise_step_right.csv": dict(
+        seed=11,
+        fs_hz=100.0,
+        mounting="heel",
+        side="right",
+        setup=HeelRaiseSetup(
+            n_sets=1,
+            reps_per_set=(12,),
+            tempo=Tempo(1.2, 0.3, 1.5, 0.3),
+            on_step=True,
+            bent_knee=True,
+            rom_deg=20.0,
+            walk_between_sets=False,
+        ),
+    ),
+}
+
+if __name__ == "__main__":
+    for name, kw in SAMPLES.items():
+        rec, truth = heel_raise_session(**kw)
+        write_recording(HERE / name, rec)
+        (HERE / (name + ".truth.json")).write_text(json.dumps(truth, indent=1) + "\n")
+        print(name, len(rec), "samples")
