@@ -52,8 +52,10 @@ class FootAlignment:
     lever_arm_m : ndarray, shape (2,)
         Sensor position relative to the pivot (ball), (up, forward) components.
     sign_confidence : float
-        |t statistic| of the forward component of the lever arm; below 3 the sign came
-        from the fallback rule (the larger excursion from rest is heel-up).
+        Strength of the cue that set the sign: for ``swing-forward`` the sign agreement
+        of the strides times sqrt(their number); for ``lever-arm`` the |t statistic| of
+        the lever arm's forward component; below 3 the fallback rule decided (the larger
+        excursion from rest is heel-up).
     sign_method : str
     """
 
@@ -155,6 +157,16 @@ def pitch_from_axis(
         theta_g = theta_g + np.cumsum(steps)
     bl, al = signal.butter(1, crossover_hz, fs=fs)
     err = theta_a - theta_g
+    # The tilt is only a tilt while the accelerometer reads gravity alone. Where the
+    # specific force is more than 1 m/s^2 off 1 g (impact, swing), and 0.1 s around it,
+    # the last trusted correction is held and the gyroscope carries the pitch alone.
+    off = np.abs(np.linalg.norm(f, axis=1) - GRAVITY_MPS2) > 1.0
+    if off.any():
+        pad = max(1, int(round(0.1 * fs)))
+        off = np.convolve(off.astype(float), np.ones(2 * pad + 1), mode="same") > 0
+        idx = np.where(off, 0, np.arange(len(err)))
+        np.maximum.accumulate(idx, out=idx)
+        err = err[idx]
     zi = signal.lfilter_zi(bl, al) * err[0]
     corr, _ = signal.lfilter(bl, al, err, zi=zi)
     return theta_g + corr
@@ -208,6 +220,46 @@ def _lever_arm(
     return coef[:2], float(coef[1] / se)
 
 
+def _swing_direction(
+    sig: UniformSignal,
+    pitch_deg: np.ndarray,
+    lateral: np.ndarray,
+    up0: np.ndarray,
+    gyr_bias_dps: np.ndarray,
+) -> tuple[int, float]:
+    """Which way the foot travels when it swings (walking, running, stepping).
+
+    Between two slow moments (angular speed under 40 deg/s, as at foot-flat) a swing
+    carries the foot a stride forward. The horizontal sagittal acceleration, levelled
+    with the pitch and integrated (velocity forced to zero at both ends), gives the
+    displacement along ``lateral x up0``; its sign over the swings says whether that
+    direction is forward.
+
+    Returns
+    -------
+    n_swings : int
+    agreement : float
+        Mean of the displacement signs (+1: ``lateral x up0`` is forward, -1: backward).
+    """
+    fs = sig.fs_hz
+    fwd0 = np.cross(lateral, up0)
+    wn = np.linalg.norm(sig.gyr_dps - gyr_bias_dps, axis=1)
+    th = np.radians(pitch_deg)
+    fu, fv = sig.acc_mps2 @ up0, sig.acc_mps2 @ fwd0
+    horiz = fu * np.sin(th) + fv * np.cos(th)
+    signs = []
+    for a, b in runs((wn > 40.0) & sig.valid):
+        dur = (b - a) / fs
+        if not (0.2 <= dur <= 2.5) or wn[a:b].max() < 150.0:
+            continue
+        v = np.cumsum(horiz[a:b]) / fs
+        v = v - v[-1] * np.arange(1, b - a + 1) / (b - a)
+        disp = float(np.sum(v) / fs)
+        if abs(disp) > 0.1:  # a real stride moves the foot decimetres, not centimetres
+            signs.append(np.sign(disp))
+    return len(signs), float(np.mean(signs)) if signs else 0.0
+
+
 def align_to_foot(sig: UniformSignal, still: np.ndarray | None = None) -> FootAlignment:
     """Estimate the foot axes in sensor coordinates from the recording itself.
 
@@ -235,7 +287,13 @@ def align_to_foot(sig: UniformSignal, still: np.ndarray | None = None) -> FootAl
     lateral = _unit(lateral - (lateral @ up0) * up0)
     pitch = pitch_from_axis(sig, lateral, up0, bias)
     arm, tstat = _lever_arm(sig, pitch, lateral, up0, bias, still)
-    if abs(tstat) >= 3.0:
+    n_swings, agreement = _swing_direction(sig, pitch, lateral, up0, bias)
+    if n_swings >= 3 and abs(agreement) >= 0.8:
+        # Strides are the strongest cue there is: the swinging foot goes forward.
+        method = "swing-forward"
+        flip = agreement < 0
+        tstat = float(agreement * np.sqrt(n_swings))
+    elif abs(tstat) >= 3.0:
         method = "lever-arm"
         flip = arm[1] > 0  # the sensor must be BEHIND the ball: forward component < 0
     else:
