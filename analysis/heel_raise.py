@@ -124,7 +124,11 @@ def _crossing(x: np.ndarray, lo: int, hi: int, level: float, rising: bool, last:
         return None
     seg = x[lo : hi + 1]
     above = seg >= level
-    idx = np.flatnonzero(above[1:] & ~above[:-1]) if rising else np.flatnonzero(~above[1:] & above[:-1])
+    idx = (
+        np.flatnonzero(above[1:] & ~above[:-1])
+        if rising
+        else np.flatnonzero(~above[1:] & above[:-1])
+    )
     if len(idx) == 0:
         return None
     i = int(idx[-1] if last else idx[0])
@@ -193,9 +197,14 @@ class HeelRaiseAnalyzer:
         al = align_to_foot(sig, still)
         pitch = pitch_from_axis(sig, al.lateral, al.up0, al.gyr_bias_dps)
         self.signal_ = sig
-        acc_dev = np.abs(np.linalg.norm(sig.acc_mps2, axis=1) - (
-            np.median(np.linalg.norm(sig.acc_mps2[still], axis=1)) if still.any() else GRAVITY_MPS2
-        ))
+        acc_dev = np.abs(
+            np.linalg.norm(sig.acc_mps2, axis=1)
+            - (
+                np.median(np.linalg.norm(sig.acc_mps2[still], axis=1))
+                if still.any()
+                else GRAVITY_MPS2
+            )
+        )
         gyr_norm = np.linalg.norm(sig.gyr_dps - al.gyr_bias_dps, axis=1)
 
         win = max(1, int(round(0.1 * fs)))

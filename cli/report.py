@@ -94,7 +94,9 @@ def heel_raise_table(res: HeelRaiseResult, source: str | None = None) -> str:
             "phase times below are movement times (minimum-jerk model)"
         )
     if res.foot_length_cm is None:
-        lines.append("Heel-rise height needs the foot length (header foot_length_cm or --foot-length-cm)")
+        lines.append(
+            "Heel-rise height needs the foot length (header foot_length_cm or --foot-length-cm)"
+        )
     hdr = f"{'set':>3} {'rep':>3} {'start s':>8} {'up':>5} {'hold':>5} {'down':>5} {'rest':>5} {'ROM deg':>7} {'heel cm':>7}  clean  notes"
     lines.append(hdr)
     lines.append("-" * len(hdr))
@@ -120,7 +122,11 @@ def heel_raise_table(res: HeelRaiseResult, source: str | None = None) -> str:
         )
     lines.append("")
     for k, s in enumerate(res.sets, 1):
-        score = f", tempo kept {s.tempo_score_pct:.0f} % of phases" if s.tempo_score_pct is not None else ""
+        score = (
+            f", tempo kept {s.tempo_score_pct:.0f} % of phases"
+            if s.tempo_score_pct is not None
+            else ""
+        )
         rest = f", rest before {s.rest_before_s:.0f} s" if s.rest_before_s is not None else ""
         lines.append(
             f"Set {k}: {s.reps} reps ({s.clean_reps} clean), {s.start_s:.1f}-{s.end_s:.1f} s{rest}; "

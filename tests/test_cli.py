@@ -27,11 +27,22 @@ def test_json_contract_on_bundled_sample():
     assert doc["exercise"] == "heel-raise" and doc["sample_rate_hz"] == 400.0
     assert len(doc["reps"]) == len(truth["reps"])
     for rep in doc["reps"]:
-        for key in ("start_s", "top_start_s", "top_end_s", "end_s", "concentric_s",
-                    "hold_s", "eccentric_s", "rom_deg", "clean"):
+        for key in (
+            "start_s",
+            "top_start_s",
+            "top_end_s",
+            "end_s",
+            "concentric_s",
+            "hold_s",
+            "eccentric_s",
+            "rom_deg",
+            "clean",
+        ):
             assert key in rep
         if rep["start_s"] is not None and rep["top_start_s"] is not None:
-            assert rep["concentric_s"] == pytest.approx(rep["top_start_s"] - rep["start_s"], abs=2e-3)
+            assert rep["concentric_s"] == pytest.approx(
+                rep["top_start_s"] - rep["start_s"], abs=2e-3
+            )
     assert [s["reps"] for s in doc["sets"]] == [s["reps"] for s in truth["sets"]]
     assert set(doc["sets"][0]) >= {"start_s", "end_s", "reps"}
 
@@ -46,12 +57,21 @@ def test_table_report_names_sets_and_reps():
 @pytest.mark.parametrize(
     "content,needle",
     [
-        ("# format: ankle-imu-csv/1\n# sample_rate_hz: 20\nt,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n"
-         "0,0,0,9.8,0,0,0\n0.05,0,0,9.8,0,0,0\n", "below the 50 Hz"),
-        ("# format: ankle-imu-csv/1\n# sample_rate_hz: 100\nt,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n"
-         "0,0,0,1.0,0,0,0\n0.01,0,0,1.0,0,0,0\n", "look like g"),
-        ("# format: ankle-imu-csv/1\n# sample_rate_hz: 100\nt,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n"
-         "0,0,0,9.8,0,0,0\n0.01,0,0,9.8,0,0\n", "expected 7"),
+        (
+            "# format: ankle-imu-csv/1\n# sample_rate_hz: 20\nt,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n"
+            "0,0,0,9.8,0,0,0\n0.05,0,0,9.8,0,0,0\n",
+            "below the 50 Hz",
+        ),
+        (
+            "# format: ankle-imu-csv/1\n# sample_rate_hz: 100\nt,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n"
+            "0,0,0,1.0,0,0,0\n0.01,0,0,1.0,0,0,0\n",
+            "look like g",
+        ),
+        (
+            "# format: ankle-imu-csv/1\n# sample_rate_hz: 100\nt,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n"
+            "0,0,0,9.8,0,0,0\n0.01,0,0,9.8,0,0\n",
+            "expected 7",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2(tmp_path, content, needle):

@@ -26,7 +26,7 @@ def _run(rec, tempo=None):
 def _phase_errors_s(res, truth):
     err = [
         [np.nan if getattr(m, k) is None else getattr(m, k) - t[k] for k in PHASES]
-        for m, t in zip(res.reps, truth["reps"])
+        for m, t in zip(res.reps, truth["reps"], strict=True)
     ]
     return np.array(err)
 
@@ -52,10 +52,12 @@ def test_reps_phases_and_range_match_truth(seed, fs_hz, mounting, on_step, tempo
     mae_ms = 1000 * np.nanmean(np.abs(err))
     # Target 30 ms at >= 100 Hz; at 50 Hz one sample is 20 ms, so allow 45 ms.
     assert mae_ms <= (30.0 if fs_hz >= 100 else 45.0), f"phase MAE {mae_ms:.1f} ms"
-    rom_err = np.array([m.rom_deg - t["rom_deg"] for m, t in zip(res.reps, truth["reps"])])
+    rom_err = np.array(
+        [m.rom_deg - t["rom_deg"] for m, t in zip(res.reps, truth["reps"], strict=True)]
+    )
     assert np.abs(rom_err).max() <= 1.5, f"ROM error up to {np.abs(rom_err).max():.2f} deg"
     h_err = np.array(
-        [m.heel_rise_cm - t["heel_rise_cm"] for m, t in zip(res.reps, truth["reps"])]
+        [m.heel_rise_cm - t["heel_rise_cm"] for m, t in zip(res.reps, truth["reps"], strict=True)]
     )
     assert np.abs(h_err).max() <= 1.0, f"heel-rise error up to {np.abs(h_err).max():.2f} cm"
 
@@ -83,10 +85,10 @@ def test_real_walking_is_not_heel_raises(gaitmap_walking):
 
 def test_tempo_kept_and_tempo_broken_are_told_apart():
     prescribed = TempoPrescription.parse("2-1-3-0")
-    kept = HeelRaiseSetup(n_sets=1, reps_per_set=(10,), tempo=Tempo(2, 1, 3, 0.3),
-                          fatigue_down=0.0)
-    rushed = HeelRaiseSetup(n_sets=1, reps_per_set=(10,), tempo=Tempo(1, 0.2, 1, 0.3),
-                            fatigue_down=0.0)
+    kept = HeelRaiseSetup(n_sets=1, reps_per_set=(10,), tempo=Tempo(2, 1, 3, 0.3), fatigue_down=0.0)
+    rushed = HeelRaiseSetup(
+        n_sets=1, reps_per_set=(10,), tempo=Tempo(1, 0.2, 1, 0.3), fatigue_down=0.0
+    )
     res_kept = _run(heel_raise_session(21, 200.0, setup=kept)[0], prescribed)
     res_rushed = _run(heel_raise_session(22, 200.0, setup=rushed)[0], prescribed)
     down_ok = [r.tempo_pass["down"] for r in res_kept.reps]

@@ -252,9 +252,7 @@ def heel_raise_session(
             track.rotate_about_ball(up, top, roll_to=k_roll * top, shape=rng.uniform(0, 1))
             n_hold = track.samples(hold)
             track.hold(hold, _sway(rng, n_hold, fs_int, rng.uniform(0.2, 0.8) * DEG))
-            track.rotate_about_ball(
-                down, bottom, roll_to=k_roll * bottom, shape=rng.uniform(0, 1)
-            )
+            track.rotate_about_ball(down, bottom, roll_to=k_roll * bottom, shape=rng.uniform(0, 1))
             i1 = track.n - 1
             rep_marks.append(
                 {
@@ -291,9 +289,7 @@ def heel_raise_session(
     t_dense, pitch, roll, yaw, ball = track.arrays()
     where, offset, mount = random_mounting(rng, geometry, mounting)
     duration = t_dense[-1] - 0.01
-    t_true, t_stamp = sample_times(
-        rng, duration, fs_hz, packet_loss=packet_loss, long_dropouts=0
-    )
+    t_true, t_stamp = sample_times(rng, duration, fs_hz, packet_loss=packet_loss, long_dropouts=0)
     errors = draw_errors(rng, fs_hz) if sensor_errors else None
     acc, gyr = virtual_imu(track, offset, mount, t_true, errors, rng)
 
