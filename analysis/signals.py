@@ -70,18 +70,22 @@ def to_uniform(
     t_s = np.asarray(t_s, float)
     n = int(np.floor((t_s[-1] - t_s[0]) * fs_hz + 1e-9)) + 1
     grid = t_s[0] + np.arange(n) / fs_hz
+    # Exact-rate recordings without losses need no interpolation (nor a copy) at all.
+    if len(t_s) == n and float(np.max(np.abs(t_s - grid))) <= 0.01 / fs_hz:
+        return UniformSignal(
+            t0_s=float(t_s[0]),
+            fs_hz=float(fs_hz),
+            acc_mps2=np.asarray(acc_mps2, float),
+            gyr_dps=np.asarray(gyr_dps, float),
+            valid=np.ones(n, bool),
+        )
     data = np.concatenate([acc_mps2, gyr_dps], axis=1)
-    # Exact-rate recordings without losses need no interpolation at all.
-    if len(t_s) == n and np.allclose(t_s, grid, atol=0.01 / fs_hz, rtol=0):
-        out = np.ascontiguousarray(data, dtype=float)
-        valid = np.ones(n, bool)
-    else:
-        right = np.clip(np.searchsorted(t_s, grid, side="right"), 1, len(t_s) - 1)
-        left = right - 1
-        span = t_s[right] - t_s[left]
-        w = np.clip((grid - t_s[left]) / span, 0.0, 1.0)[:, None]
-        out = data[left] * (1.0 - w) + data[right] * w
-        valid = span <= max_gap_samples / fs_hz + 1e-9
+    right = np.clip(np.searchsorted(t_s, grid, side="right"), 1, len(t_s) - 1)
+    left = right - 1
+    span = t_s[right] - t_s[left]
+    w = np.clip((grid - t_s[left]) / span, 0.0, 1.0)[:, None]
+    out = data[left] * (1.0 - w) + data[right] * w
+    valid = span <= max_gap_samples / fs_hz + 1e-9
     return UniformSignal(
         t0_s=float(t_s[0]),
         fs_hz=float(fs_hz),
