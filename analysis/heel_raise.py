@@ -283,7 +283,7 @@ class HeelRaiseAnalyzer:
                     top_start_s=s1,
                     top_end_s=s2,
                     end_s=s3,
-                    concentric_s=None if gap and None in (s0, s1) else _diff(s1, s0),
+                    concentric_s=_diff(s1, s0),
                     hold_s=_diff(s2, s1),
                     eccentric_s=_diff(s3, s2),
                     rom_deg=float(r["rom"]),

@@ -96,7 +96,6 @@ def accuracy(n_sessions: int) -> None:
 def speed() -> None:
     rec, _ = heel_raise_session(5, 1000.0, packet_loss=0.0)
     reps = int(np.ceil(3600.0 / rec.duration_s))
-    n = len(rec)
     t = np.concatenate([rec.t_s + k * (rec.t_s[-1] + 1e-3) for k in range(reps)])[:3_600_000]
     acc = np.tile(rec.acc_mps2, (reps, 1))[: len(t)]
     gyr = np.tile(rec.gyr_dps, (reps, 1))[: len(t)]
@@ -115,7 +114,6 @@ def speed() -> None:
     theirs = time.perf_counter() - t0
     print(f"{'VQF offline 6-D orientation alone (same samples)':<52} {theirs:7.2f} s")
     print(f"ratio VQF / ours: {theirs / ours:.1f}x   target: ours < 1 s")
-    del n
 
 
 if __name__ == "__main__":

@@ -37,13 +37,6 @@ class Tempo:
     down_s: float
     rest_s: float
 
-    @classmethod
-    def parse(cls, text: str) -> Tempo:
-        parts = [float(p) for p in text.split("-")]
-        if len(parts) != 4:
-            raise ValueError(f"tempo {text!r} must be UP-HOLD-DOWN-REST seconds")
-        return cls(*parts)
-
 
 @dataclass
 class HeelRaiseSetup:
@@ -119,7 +112,7 @@ def rep_phases(t: np.ndarray, pitch: np.ndarray, bottom: float) -> dict[str, flo
 def _walk(track: FootTrack, rng: np.random.Generator, n_strides: int, turn_rad: float) -> None:
     """A few walking strides of the sensor foot, starting and ending flat."""
     stride_time = rng.uniform(1.0, 1.25)
-    for k in range(n_strides):
+    for _ in range(n_strides):
         track.hold(0.30 * stride_time)  # the other foot swings past
         track.rotate_about_ball(0.22 * stride_time, rng.uniform(35, 50) * DEG, shape=0.3)
         land = -rng.uniform(12, 25) * DEG
@@ -133,7 +126,6 @@ def _walk(track: FootTrack, rng: np.random.Generator, n_strides: int, turn_rad: 
             pitch_rate_end=-1.2 * land / rocker,
         )
         track.rotate_about_heel(rocker, 0.0, shape=0.0)
-        del k
 
 
 def _weight_shift(track: FootTrack, rng: np.random.Generator) -> None:
