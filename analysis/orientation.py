@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
-from analysis.signals import UniformSignal, moving_std, runs
+from analysis.signals import UniformSignal, dilate, moving_std, runs
 
 GRAVITY_MPS2 = 9.80665
 
@@ -162,8 +162,7 @@ def pitch_from_axis(
     # the last trusted correction is held and the gyroscope carries the pitch alone.
     off = np.abs(np.linalg.norm(f, axis=1) - GRAVITY_MPS2) > 1.0
     if off.any():
-        pad = max(1, int(round(0.1 * fs)))
-        off = np.convolve(off.astype(float), np.ones(2 * pad + 1), mode="same") > 0
+        off = dilate(off, max(1, int(round(0.1 * fs))))
         idx = np.where(off, 0, np.arange(len(err)))
         np.maximum.accumulate(idx, out=idx)
         err = err[idx]
@@ -196,8 +195,7 @@ def _lever_arm(
     # Only ground-contact rotations fit the pivot model: leave out anything within half a
     # second of a fast swing or a large acceleration (walking, stepping, impacts).
     wild = (wn > 200.0) | (np.abs(np.linalg.norm(f, axis=1) - GRAVITY_MPS2) > 2.0)
-    half = int(0.5 * fs)
-    wild = np.convolve(wild.astype(float), np.ones(2 * half + 1), mode="same") > 0
+    wild = dilate(wild, int(0.5 * fs))
     sel = sig.valid & ~still & ~wild & (np.abs(w) > np.radians(3.0))
     if sel.sum() < 20:
         return np.zeros(2), 0.0
@@ -292,7 +290,7 @@ def align_to_foot(sig: UniformSignal, still: np.ndarray | None = None) -> FootAl
         # Strides are the strongest cue there is: the swinging foot goes forward.
         method = "swing-forward"
         flip = agreement < 0
-        tstat = float(agreement * np.sqrt(n_swings))
+        tstat = float(abs(agreement) * np.sqrt(n_swings))
     elif abs(tstat) >= 3.0:
         method = "lever-arm"
         flip = arm[1] > 0  # the sensor must be BEHIND the ball: forward component < 0

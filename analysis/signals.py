@@ -114,6 +114,15 @@ def moving_std(x: np.ndarray, window: int) -> np.ndarray:
     return np.sqrt(np.maximum(var, 0.0))
 
 
+def dilate(mask: np.ndarray, pad: int) -> np.ndarray:
+    """Widen every True run of a boolean array by ``pad`` samples on both sides, in O(n)."""
+    mask = np.asarray(mask, bool)
+    n = len(mask)
+    c = np.concatenate([[0], np.cumsum(mask)])
+    i = np.arange(n)
+    return c[np.minimum(i + pad + 1, n)] - c[np.maximum(i - pad, 0)] > 0
+
+
 def runs(mask: np.ndarray) -> np.ndarray:
     """Start and stop (exclusive) indices of the True runs of a boolean array, shape (k, 2)."""
     m = np.concatenate([[False], np.asarray(mask, bool), [False]])
