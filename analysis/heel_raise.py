@@ -7,10 +7,21 @@ it last falls below 90 %, ``end_s`` where it falls back below 10 %. ``rom_deg`` 
 excursion. Crossing times are interpolated between samples, on the file's time axis.
 
 What is a rep: a rise of the foot pitch (heel up, toe down) of at least ``min_rom_deg``
-and back, with the shoe on the ground: while the heel rises and the foot is at the top,
-the sensor's acceleration stays within ``max_lin_acc_mps2`` of gravity and its rotation
-rate below ``max_gyr_dps``. Walking (the foot leaves the ground: large accelerations,
-fast swing) and weight shifts (a couple of degrees) are therefore not reps.
+and back, made by the foot rotating about its planted ball:
+
+- the rise is a rotation the gyroscope sees (at least half of it integrates from the
+  angular rate; a slow settling of the tilt estimate is not a rep);
+- while the heel rises and the foot is at the top, the sensor's acceleration is what a
+  rigid foot pivoting about a fixed ball produces, to within ``max_ball_acc_mps2``
+  (:func:`analysis.orientation.pivot_residual`), and the rotation rate stays below
+  ``max_gyr_dps``. A fast rep with the sensor far behind the ball has several m/s^2 of
+  tangential acceleration and passes; a step, where the ball itself lifts and moves,
+  does not;
+- a 'rep' that spends longer than a set break at the standing level is the foot standing
+  flat between sets on a step (level to rest, heel lowered again for the next set), not
+  a rep with a hold.
+
+Walking, standing and weight shifts (a couple of degrees) are therefore not reps.
 """
 
 from __future__ import annotations
@@ -21,7 +32,14 @@ import numpy as np
 from scipy import signal
 from scipy.ndimage import uniform_filter1d
 
-from analysis.orientation import FootAlignment, align_to_foot, pitch_from_axis, still_mask
+from analysis.orientation import (
+    FootAlignment,
+    align_to_foot,
+    pitch_from_axis,
+    pivot_fit,
+    pivot_residual,
+    still_mask,
+)
 from analysis.prescriptions import TempoPrescription, TempoTolerance, movement_times
 from analysis.signals import UniformSignal, to_uniform
 
@@ -38,8 +56,9 @@ class HeelRaiseSettings:
     min_rom_deg: float = 5.0
     clean_rom_fraction: float = 0.8  # of the set's best range
     drop_speed_fraction: float = 0.5  # of the free-fall speed from the rep's heel height
-    max_lin_acc_mps2: float = 3.0
+    max_ball_acc_mps2: float = 3.0
     max_gyr_dps: float = 300.0
+    min_gyro_share: float = 0.5  # of the rise that the integrated angular rate must show
     set_break_s: float = 10.0
     analysis_rate_hz: float = 200.0
     tolerance: TempoTolerance = field(default_factory=TempoTolerance)
@@ -136,18 +155,23 @@ def _crossing(x: np.ndarray, lo: int, hi: int, level: float, rising: bool, last:
     return lo + i + (level - a) / (b - a)
 
 
-def _rise_onset(x: np.ndarray, rate: np.ndarray, lo: int, peak: int, prom: float) -> int:
+def _rise_onset(x: np.ndarray, rate: np.ndarray, lo: int, peak: int, min_rise: float) -> int:
     """Index where the rise to ``peak`` began: the bottom just before the rep.
 
-    Walks back from the mid-rise to the last sample where the (smoothed) pitch rate was
-    not clearly positive: the resting bottom, or the turning point of continuous reps.
+    Starts from a point certainly on the rise (the last sample more than ``min_rise``
+    below the peak), walks back to where the (smoothed) pitch rate stopped being
+    positive, then forward again to the last sample whose rate was not clearly positive
+    (3 % of the rise's peak rate): the resting bottom, or the turning point of continuous
+    reps. Only the rise itself is looked at, never what the foot did before (a walk's
+    deep troughs must not define a rep's bottom).
     """
-    half = x[peak] - 0.5 * prom
-    below = np.flatnonzero(x[lo:peak] < half)
+    below = np.flatnonzero(x[lo:peak] < x[peak] - min_rise)
     mid = lo + int(below[-1]) if len(below) else lo
-    thr = max(0.5, 0.03 * float(rate[mid : peak + 1].max()))
-    flat = np.flatnonzero(rate[lo : mid + 1] <= thr)
-    return lo + int(flat[-1]) if len(flat) else lo
+    turn = np.flatnonzero(rate[lo : mid + 1] <= 0.0)
+    b1 = lo + int(turn[-1]) if len(turn) else lo
+    thr = max(0.5, 0.03 * float(rate[b1 : peak + 1].max()))
+    flat = np.flatnonzero(rate[b1 : mid + 1] <= thr)
+    return b1 + int(flat[-1]) if len(flat) else b1
 
 
 class HeelRaiseAnalyzer:
@@ -195,25 +219,29 @@ class HeelRaiseAnalyzer:
         fs = sig.fs_hz
         still = still_mask(sig)
         al = align_to_foot(sig, still)
-        pitch = pitch_from_axis(sig, al.lateral, al.up0, al.gyr_bias_dps)
+        pitch = pitch_from_axis(sig, al.lateral, al.up0, al.gyr_bias_dps, still=still)
         self.signal_ = sig
-        acc_dev = np.abs(
-            np.linalg.norm(sig.acc_mps2, axis=1)
-            - (
+        args = (sig, pitch, al.lateral, al.up0, al.gyr_bias_dps)
+        fit = pivot_fit(*args, still)
+        if fit.t_forward != 0.0:
+            ball_acc = pivot_residual(*args, fit)
+        else:  # too little ground-contact rotation to fit the pivot: |f| against 1 g
+            g_here = (
                 np.median(np.linalg.norm(sig.acc_mps2[still], axis=1))
                 if still.any()
                 else GRAVITY_MPS2
             )
-        )
+            ball_acc = np.abs(np.linalg.norm(sig.acc_mps2, axis=1) - g_here)
         gyr_norm = np.linalg.norm(sig.gyr_dps - al.gyr_bias_dps, axis=1)
+        rot = np.cumsum((sig.gyr_dps - al.gyr_bias_dps) @ al.lateral) / fs
 
         win = max(1, int(round(0.1 * fs)))
         rate = uniform_filter1d(np.gradient(pitch) * fs, win)
-        peaks, props = signal.find_peaks(pitch, prominence=st.min_rom_deg)
+        peaks, _ = signal.find_peaks(pitch, prominence=st.min_rom_deg)
         raw: list[dict] = []
         prev = 0
         for n_pk, p in enumerate(peaks):
-            b = _rise_onset(pitch, rate, prev, p, props["prominences"][n_pk])
+            b = _rise_onset(pitch, rate, prev, p, st.min_rom_deg)
             base = pitch[b]
             exc = pitch[p] - base
             nxt = peaks[n_pk + 1] if n_pk + 1 < len(peaks) else len(pitch) - 1
@@ -229,8 +257,11 @@ class HeelRaiseAnalyzer:
             if i_top1 is None:
                 continue
             a0, a1 = int(np.floor(i_start)), int(np.ceil(i_top1)) + 1
-            if acc_dev[a0:a1].max() > st.max_lin_acc_mps2:
-                continue  # the foot left the ground: a step, not a heel raise
+            j0, j1 = int(round(i_start)), int(round(i_top0))
+            if rot[j1] - rot[j0] < st.min_gyro_share * (pitch[j1] - pitch[j0]):
+                continue  # the estimate settled, the foot did not turn
+            if ball_acc[a0:a1].max() > st.max_ball_acc_mps2:
+                continue  # the ball left the ground: a step, not a heel raise
             if gyr_norm[a0:a1].max() > st.max_gyr_dps:
                 continue  # a swing, not a rise (a dropped heel may rotate faster: allowed)
             prev = int(np.ceil(i_end))
@@ -245,17 +276,19 @@ class HeelRaiseAnalyzer:
                 }
             )
 
-        # Zero pitch: the foot standing level = still periods outside every rep.
-        outside = still.copy()
-        for r in raw:
-            lo = max(0, int(r["idx"][0] - fs))
-            outside[lo : int(r["idx"][3] + fs) + 1] = False
-        if outside.sum() > fs:
-            zero = float(np.median(pitch[outside]))
-        elif raw:
-            zero = float(np.median([r["bottom"] for r in raw]))
-        else:
-            zero = float(np.median(pitch))
+        zero = _standing_level(pitch, still, raw, fs)
+        # Standing level on a step between sets (heel lowered for the reps, then level
+        # again to rest) looks like a slow rise and a long hold. A hold at the standing
+        # level that lasts longer than a set break is standing, not a rep.
+        level = np.abs(pitch - zero) < 0.5 * st.min_rom_deg
+        flat_top = [
+            r
+            for r in raw
+            if level[int(r["idx"][0]) : int(r["idx"][3]) + 1].sum() / fs > st.set_break_s
+        ]
+        if flat_top:
+            raw = [r for r in raw if r not in flat_top]
+            zero = _standing_level(pitch, still, raw, fs)
         pitch = pitch - zero
         self.pitch_deg_ = pitch
 
@@ -374,6 +407,19 @@ class HeelRaiseAnalyzer:
                 )
             )
         return sets
+
+
+def _standing_level(pitch: np.ndarray, still: np.ndarray, raw: list[dict], fs: float) -> float:
+    """Zero pitch: the foot standing level = still periods outside every rep."""
+    outside = still.copy()
+    for r in raw:
+        lo = max(0, int(r["idx"][0] - fs))
+        outside[lo : int(r["idx"][3] + fs) + 1] = False
+    if outside.sum() > fs:
+        return float(np.median(pitch[outside]))
+    if raw:
+        return float(np.median([r["bottom"] for r in raw]))
+    return float(np.median(pitch))
 
 
 def _diff(a: float | None, b: float | None) -> float | None:

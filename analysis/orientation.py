@@ -76,6 +76,7 @@ class StillSettings:
     gyr_std_dps: float = 2.5
     acc_std_mps2: float = 0.2
     acc_norm_tol_mps2: float = 0.6
+    gyr_rate_dps: float = 3.0  # a slow, steady rotation has a small SD but a real rate
 
 
 def still_mask(sig: UniformSignal, settings: StillSettings | None = None) -> np.ndarray:
@@ -94,6 +95,9 @@ def still_mask(sig: UniformSignal, settings: StillSettings | None = None) -> np.
     if quiet.any():
         g_here = np.median(norm[quiet])
         quiet &= np.abs(norm - g_here) < s.acc_norm_tol_mps2
+    if quiet.any():
+        bias = np.median(sig.gyr_dps[quiet], axis=0)
+        quiet &= np.linalg.norm(sig.gyr_dps - bias, axis=1) < s.gyr_rate_dps
     return quiet
 
 
@@ -107,8 +111,10 @@ def pitch_from_axis(
     up0: np.ndarray,
     gyr_bias_dps: np.ndarray,
     *,
+    still: np.ndarray | None = None,
     crossover_hz: float = 0.08,
     max_bridge_s: float = 0.25,
+    swing_dps: float = 200.0,
 ) -> np.ndarray:
     """Foot pitch (deg) about ``lateral``: gyro integral corrected by accelerometer tilt.
 
@@ -124,13 +130,26 @@ def pitch_from_axis(
         accelerations (under 0.3 m/s^2, about 1.7 deg) below 0.2 deg, while a gyro bias
         left after calibration (0.05 deg/s) costs only 0.1 deg of constant offset.
 
+    still : ndarray of bool, shape (n,), optional
+        :func:`still_mask`; enables the re-anchoring after swings (see ``swing_dps``).
+    max_bridge_s : float
+        Gaps up to this long are integrated through; longer ones re-anchor on the tilt.
+    swing_dps : float
+        Above this angular speed the foot is swinging or turning in 3-D (a step, a
+        stride, a turn on the spot), and the integral of the rate about one axis is not
+        the pitch: a walk with turns leaves it several degrees off. Each such bout
+        (with 0.25 s either side) is bridged like a gap: the discrepancy between gyro
+        and tilt at the first still moment after it is made equal to the one before it,
+        by a correction that grows linearly across the bout. A heel raise stays below
+        200 deg/s (a 40 deg rise in 0.4 s peaks at about 190 deg/s); a dropped heel may
+        exceed it, which costs nothing, since the pitch after it is anchored at a still
+        bottom.
+
     Returns
     -------
     ndarray, shape (n,)
         Pitch in degrees; zero is the resting pose that defined ``up0`` (re-referenced by
         the caller).
-    max_bridge_s : float
-        Gaps up to this long are integrated through; longer ones re-anchor on the tilt.
     """
     fs = sig.fs_hz
     fwd0 = np.cross(lateral, up0)  # = forward when lateral is +y and up0 is +z
@@ -155,6 +174,8 @@ def pitch_from_axis(
             after = theta_a[min(b, sig.n - 1) : min(b + k, sig.n)]
             steps[min(b, sig.n - 1)] += np.median(after) - np.median(before)
         theta_g = theta_g + np.cumsum(steps)
+    if still is not None:
+        theta_g = theta_g + _swing_bridges(sig, theta_a - theta_g, still, gyr_bias_dps, swing_dps)
     bl, al = signal.butter(1, crossover_hz, fs=fs)
     err = theta_a - theta_g
     # The tilt is only a tilt while the accelerometer reads gravity alone. Where the
@@ -171,41 +192,112 @@ def pitch_from_axis(
     return theta_g + corr
 
 
-def _lever_arm(
+def _swing_bridges(
+    sig: UniformSignal,
+    err: np.ndarray,
+    still: np.ndarray,
+    gyr_bias_dps: np.ndarray,
+    swing_dps: float,
+) -> np.ndarray:
+    """Correction (deg, shape (n,)) that re-anchors the gyro integral across swing bouts."""
+    fs = sig.fs_hz
+    n = sig.n
+    wild = np.linalg.norm(sig.gyr_dps - gyr_bias_dps, axis=1) > swing_dps
+    out = np.zeros(n)
+    if not wild.any():
+        return out
+    bouts = runs(dilate(wild, int(round(0.25 * fs))))
+    k = max(1, int(round(0.2 * fs)))
+    still_idx = np.flatnonzero(still & sig.valid)
+    if len(still_idx) == 0:
+        return out
+    for a, b in bouts:
+        # First settled still moment after the bout, and the last one before it.
+        j = np.searchsorted(still_idx, b)
+        if j >= len(still_idx):
+            continue
+        after = int(still_idx[j])
+        i = np.searchsorted(still_idx, a) - 1
+        before = int(still_idx[i]) if i >= 0 else None
+        if before is None:
+            continue
+        e_after = np.median(err[after : after + k][still[after : after + k]])
+        e_before = np.median(err[max(0, before - k + 1) : before + 1])
+        step = e_after - e_before
+        out[after:] += step
+        out[a:after] += step * np.arange(1, after - a + 1) / (after - a + 1)
+    return out
+
+
+@dataclass
+class PivotFit:
+    """Rigid-body fit of the foot rotating about a fixed pivot (the ball).
+
+    In the sagittal plane of the foot frame (components along ``up0`` and ``forward``)
+    the specific force of a sensor at lever arm ``r`` from the pivot is
+    ``f_u = -w^2 r_u - alpha r_v + g-terms``, ``f_v = alpha r_u - w^2 r_v + g-terms``,
+    where the gravity terms are ``a cos(pitch) + b sin(pitch) + c`` per component (they
+    also absorb accelerometer bias and scale error).
+
+    Attributes
+    ----------
+    lever_arm_m : ndarray, shape (2,)
+        (up, forward) position of the sensor relative to the pivot.
+    t_forward : float
+        t statistic of the forward component.
+    coef : ndarray, shape (8,)
+        All fitted coefficients (lever arm first), in the frame the fit was made in.
+    """
+
+    lever_arm_m: np.ndarray
+    t_forward: float
+    coef: np.ndarray
+
+
+def _pivot_terms(
     sig: UniformSignal,
     pitch_deg: np.ndarray,
     lateral: np.ndarray,
     up0: np.ndarray,
     gyr_bias_dps: np.ndarray,
-    still: np.ndarray,
-) -> tuple[np.ndarray, float]:
-    """Least-squares lever arm (up, forward components, m) of the sensor about the pivot.
-
-    Returns the lever arm and the t statistic of its forward component.
-    """
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Design matrices (n, 8), measured sagittal specific force (n,) for the pivot model,
+    and the norm of the (low-passed) 3-D specific force (n,)."""
     fs = sig.fs_hz
     sos = signal.butter(2, min(4.0, 0.4 * fs), fs=fs, output="sos")
     fwd0 = np.cross(lateral, up0)
     w = np.radians(signal.sosfiltfilt(sos, (sig.gyr_dps - gyr_bias_dps) @ lateral))
     alpha = np.gradient(w) * fs
     f = signal.sosfiltfilt(sos, sig.acc_mps2, axis=0)
-    fu, fv = f @ up0, f @ fwd0
     th = np.radians(pitch_deg)
+    w2, c, s = w**2, np.cos(th), np.sin(th)
+    z, o = np.zeros_like(c), np.ones_like(c)
+    a_u = np.column_stack([-w2, -alpha, c, s, o, z, z, z])
+    a_v = np.column_stack([alpha, -w2, z, z, z, c, s, o])
+    return a_u, a_v, f @ up0, f @ fwd0, np.linalg.norm(f, axis=1)
+
+
+def pivot_fit(
+    sig: UniformSignal,
+    pitch_deg: np.ndarray,
+    lateral: np.ndarray,
+    up0: np.ndarray,
+    gyr_bias_dps: np.ndarray,
+    still: np.ndarray,
+) -> PivotFit:
+    """Least-squares lever arm of the sensor about the pivot (see :class:`PivotFit`)."""
+    fs = sig.fs_hz
+    a_u, a_v, fu, fv, f_norm = _pivot_terms(sig, pitch_deg, lateral, up0, gyr_bias_dps)
     wn = np.linalg.norm(sig.gyr_dps - gyr_bias_dps, axis=1)
+    w_dps = np.degrees(a_v[:, 0])
     # Only ground-contact rotations fit the pivot model: leave out anything within half a
     # second of a fast swing or a large acceleration (walking, stepping, impacts).
-    wild = (wn > 200.0) | (np.abs(np.linalg.norm(f, axis=1) - GRAVITY_MPS2) > 2.0)
+    wild = (wn > 200.0) | (np.abs(f_norm - GRAVITY_MPS2) > 2.0)
     wild = dilate(wild, int(0.5 * fs))
-    sel = sig.valid & ~still & ~wild & (np.abs(w) > np.radians(3.0))
+    sel = sig.valid & ~still & ~wild & (np.abs(w_dps) > 3.0)
     if sel.sum() < 20:
-        return np.zeros(2), 0.0
-    w2, al, c, s = w[sel] ** 2, alpha[sel], np.cos(th[sel]), np.sin(th[sel])
-    z, o = np.zeros_like(c), np.ones_like(c)
-    # f_u = -w^2 r_u - alpha r_v + (gravity/bias/scale terms in cos, sin, 1)
-    # f_v =  alpha r_u - w^2 r_v + (same, separate coefficients)
-    a_u = np.column_stack([-w2, -al, c, s, o, z, z, z])
-    a_v = np.column_stack([al, -w2, z, z, z, c, s, o])
-    a = np.vstack([a_u, a_v])
+        return PivotFit(np.zeros(2), 0.0, np.zeros(8))
+    a = np.vstack([a_u[sel], a_v[sel]])
     y = np.concatenate([fu[sel], fv[sel]])
     coef, *_ = np.linalg.lstsq(a, y, rcond=None)
     resid = y - a @ coef
@@ -215,7 +307,25 @@ def _lever_arm(
     # at the filter's bandwidth, not the raw samples, for an honest standard error.
     eff = max(1.0, fs / (2 * 4.0))
     se = float(np.sqrt(max(cov[1, 1], 1e-30) * eff))
-    return coef[:2], float(coef[1] / se)
+    return PivotFit(coef[:2].copy(), float(coef[1] / se), coef)
+
+
+def pivot_residual(
+    sig: UniformSignal,
+    pitch_deg: np.ndarray,
+    lateral: np.ndarray,
+    up0: np.ndarray,
+    gyr_bias_dps: np.ndarray,
+    fit: PivotFit,
+) -> np.ndarray:
+    """Acceleration the pivot model does not explain, per sample (m/s^2, shape (n,)).
+
+    Near zero while the foot rotates about a planted ball (heel raises, holds, standing);
+    large when the foot is lifted, swung or lands. Use the same axes the fit was made in
+    (the magnitude does not depend on the sign of ``lateral`` as long as both agree).
+    """
+    a_u, a_v, fu, fv, _ = _pivot_terms(sig, pitch_deg, lateral, up0, gyr_bias_dps)
+    return np.hypot(fu - a_u @ fit.coef, fv - a_v @ fit.coef)
 
 
 def _swing_direction(
@@ -283,8 +393,9 @@ def align_to_foot(sig: UniformSignal, still: np.ndarray | None = None) -> FootAl
     _, vecs = np.linalg.eigh(g.T @ g)
     lateral = vecs[:, -1]
     lateral = _unit(lateral - (lateral @ up0) * up0)
-    pitch = pitch_from_axis(sig, lateral, up0, bias)
-    arm, tstat = _lever_arm(sig, pitch, lateral, up0, bias, still)
+    pitch = pitch_from_axis(sig, lateral, up0, bias, still=still)
+    fit = pivot_fit(sig, pitch, lateral, up0, bias, still)
+    arm, tstat = fit.lever_arm_m, fit.t_forward
     n_swings, agreement = _swing_direction(sig, pitch, lateral, up0, bias)
     if n_swings >= 3 and abs(agreement) >= 0.8:
         # Strides are the strongest cue there is: the swinging foot goes forward.
