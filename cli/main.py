@@ -12,8 +12,16 @@ import sys
 from pathlib import Path
 
 from analysis.heel_raise import analyze_heel_raises
+from analysis.heel_rise_test import heel_rise_test, limb_symmetry
 from analysis.prescriptions import TempoError, TempoPrescription
-from cli.report import heel_raise_json, heel_raise_table
+from cli.report import (
+    heel_raise_json,
+    heel_raise_table,
+    heel_rise_test_json,
+    heel_rise_test_table,
+    symmetry_json,
+    symmetry_table,
+)
 from imu.recording import RecordingError, read_recording, write_recording
 
 #: The lowest rate each analysis accepts (Hz).
@@ -42,8 +50,28 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     a = sub.add_parser("analyze", help="analyse a saved ankle-imu-csv/1 recording")
-    a.add_argument("file", help="recording (ankle-imu-csv/1)")
+    a.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="recording (ankle-imu-csv/1); two files = left and right shoe (header 'side')",
+    )
     a.add_argument("--exercise", required=True, choices=sorted(MIN_RATE_HZ))
+    a.add_argument(
+        "--test",
+        choices=["heel-rise"],
+        help="score a standard test: heel-rise = single-leg test at 60 bpm (protocols.md)",
+    )
+    a.add_argument(
+        "--body-mass-kg",
+        type=_positive("--body-mass-kg"),
+        help="athlete's mass; overrides the header (enables work in J)",
+    )
+    a.add_argument(
+        "--involved",
+        choices=["left", "right"],
+        help="injured/weaker side for the limb symmetry index (default: the lower side)",
+    )
     a.add_argument("--tempo", help="prescribed UP-HOLD-DOWN-REST seconds, e.g. 2-1-3-0")
     a.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     a.add_argument(
@@ -69,16 +97,65 @@ def _analyze(args: argparse.Namespace) -> int:
             tempo = TempoPrescription.parse(args.tempo)
         except TempoError as e:
             raise UsageError(f"--tempo: {e}") from None
-    rec = read_recording(args.file, min_rate_hz=MIN_RATE_HZ[args.exercise])
-    foot = args.foot_length_cm or rec.meta_float("foot_length_cm")
-    res = analyze_heel_raises(
-        rec.t_s, rec.acc_mps2, rec.gyr_dps, fs_hz=rec.fs_hz, foot_length_cm=foot, tempo=tempo
-    )
+    if len(args.files) > 2:
+        raise UsageError(f"at most two files (left and right), got {len(args.files)}")
+    if args.involved and len(args.files) != 2:
+        raise UsageError("--involved needs two files (left and right)")
+    recs = [read_recording(f, min_rate_hz=MIN_RATE_HZ[args.exercise]) for f in args.files]
+    sides = _sides(args.files, recs)
+    reports = {}
+    for side, path, rec in zip(sides, args.files, recs, strict=True):
+        foot = args.foot_length_cm or rec.meta_float("foot_length_cm")
+        mass = args.body_mass_kg or rec.meta_float("body_mass_kg")
+        res = analyze_heel_raises(
+            rec.t_s, rec.acc_mps2, rec.gyr_dps, fs_hz=rec.fs_hz, foot_length_cm=foot, tempo=tempo
+        )
+        test = heel_rise_test(res, body_mass_kg=mass) if args.test == "heel-rise" else None
+        reports[side] = (path, res, test)
+    sym = None
+    if len(reports) == 2 and args.test == "heel-rise":
+        tests = {s: r[2] for s, r in reports.items()}
+        if all(t is not None for t in tests.values()):
+            sym = limb_symmetry(tests, args.involved)
     if args.json:
-        print(json.dumps(heel_raise_json(res, source=args.file)))
+        objs = {}
+        for side, (path, res, test) in reports.items():
+            obj = heel_raise_json(res, source=path)
+            if args.test:
+                obj["test"] = heel_rise_test_json(test)
+            objs[side] = obj
+        if len(objs) == 1:
+            out = next(iter(objs.values()))
+        else:
+            out = {
+                "exercise": "heel-raise",
+                "sensors": objs,
+                "symmetry": symmetry_json(sym) if sym else None,
+            }
+        print(json.dumps(out))
     else:
-        print(heel_raise_table(res, source=args.file))
+        blocks = []
+        for path, res, test in reports.values():
+            blocks.append(heel_raise_table(res, source=path))
+            if args.test:
+                blocks.append(heel_rise_test_table(test, source=path))
+        if sym:
+            blocks.append(symmetry_table(sym))
+        print("\n\n".join(blocks))
     return 0
+
+
+def _sides(files: list[str], recs: list) -> list[str]:
+    """Side of each file: the header's ``side``; with two files they must differ."""
+    if len(recs) == 1:
+        return [recs[0].side or "left"]
+    sides = [(r.side or "").strip().lower() for r in recs]
+    if sorted(sides) != ["left", "right"]:
+        raise UsageError(
+            f"{files[0]}, {files[1]}: two files need headers 'side: left' and 'side: right', "
+            f"got {sides[0] or 'none'} and {sides[1] or 'none'}"
+        )
+    return sides
 
 
 def _synth(args: argparse.Namespace) -> int:

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from analysis.heel_raise import HeelRaiseResult
+from analysis.heel_rise_test import (
+    LSI_TARGET_PCT,
+    NORMS,
+    HeelRiseTestResult,
+    LimbSymmetry,
+)
 
 
 def _r(x: float | None, nd: int = 3) -> float | None:
@@ -134,3 +140,83 @@ def heel_raise_table(res: HeelRaiseResult, source: str | None = None) -> str:
             f"{s.down_change_pct:+.0f} % from first to last third{score}"
         )
     return "\n".join(lines)
+
+
+def heel_rise_test_json(t: HeelRiseTestResult | None) -> dict | None:
+    """The ``"test"`` object of ``--test heel-rise`` (None when no rep was found)."""
+    if t is None:
+        return None
+    return {
+        "name": "heel-rise",
+        "reps": t.reps,
+        "stop_reason": t.stop_reason,
+        "stop_s": _r(t.stop_s),
+        "set": t.set_index + 1,
+        "peak_height_cm": _r(t.peak_height_cm, 2),
+        "mean_height_cm": _r(t.mean_height_cm, 2),
+        "total_displacement_cm": _r(t.total_displacement_cm, 1),
+        "total_work_j": _r(t.total_work_j, 0),
+        "body_mass_kg": t.body_mass_kg,
+        "mean_cycle_s": _r(t.mean_cycle_s, 2),
+        "peak_rom_deg": _r(t.peak_rom_deg, 1),
+        "rep_flags": t.rep_flags,
+        "reading": t.reading,
+        "norms": NORMS,
+    }
+
+
+def heel_rise_test_table(t: HeelRiseTestResult | None, source: str | None = None) -> str:
+    """Readable result of the heel-rise test."""
+    head = f"Heel-rise test ({source})" if source else "Heel-rise test"
+    if t is None:
+        return f"{head}: no reps found"
+    lines = [f"{head}, set {t.set_index + 1}: {t.reps} reps; ended: {t.stop_reason}"]
+    if t.stop_s is not None:
+        lines[-1] += f" at {t.stop_s:.1f} s"
+    if t.mean_cycle_s is not None:
+        lines.append(f"  pace {t.mean_cycle_s:.2f} s per rep (metronome: 2.00 s)")
+    if t.peak_height_cm is not None:
+        lines.append(
+            f"  peak heel height {t.peak_height_cm:.1f} cm, mean {t.mean_height_cm:.1f} cm, "
+            f"total vertical displacement {t.total_displacement_cm:.0f} cm"
+        )
+    else:
+        lines.append("  heights need the foot length (header foot_length_cm or --foot-length-cm)")
+    if t.total_work_j is not None:
+        lines.append(f"  total work {t.total_work_j:.0f} J at {t.body_mass_kg:g} kg")
+    elif t.peak_height_cm is not None:
+        lines.append("  work needs the body mass (header body_mass_kg or --body-mass-kg)")
+    lines.append(f"  reading: {t.reading}")
+    return "\n".join(lines)
+
+
+def symmetry_json(s: LimbSymmetry) -> dict:
+    """Limb symmetry index object (involved / uninvolved x 100)."""
+    return {
+        "involved": s.involved,
+        "reps_pct": _r(s.reps_pct, 1),
+        "peak_height_pct": _r(s.peak_height_pct, 1),
+        "total_displacement_pct": _r(s.total_displacement_pct, 1),
+        "total_work_pct": _r(s.total_work_pct, 1),
+        "target_pct": LSI_TARGET_PCT,
+        "below_target": s.below_target,
+    }
+
+
+def symmetry_table(s: LimbSymmetry) -> str:
+    """Readable limb symmetry index."""
+    cells = [
+        f"{name} {v:.0f} %"
+        for name, v in (
+            ("reps", s.reps_pct),
+            ("peak height", s.peak_height_pct),
+            ("displacement", s.total_displacement_pct),
+            ("work", s.total_work_pct),
+        )
+        if v is not None
+    ]
+    below = ", ".join(s.below_target) if s.below_target else "none"
+    return (
+        f"Limb symmetry index ({s.involved} / other side x 100): {', '.join(cells)}; "
+        f"below the {LSI_TARGET_PCT:.0f} % target: {below}"
+    )

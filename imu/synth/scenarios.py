@@ -53,6 +53,8 @@ class HeelRaiseSetup:
     tempo_jitter: float = 0.08  # relative rep-to-rep variation of each phase
     partial_reps: tuple[int, ...] = ()  # (set-local) rep indices done at partial range
     dropped_reps: tuple[int, ...] = ()  # rep indices lowered without control
+    partial_rom_fraction: float | None = None  # of the full range; None: 0.4-0.6 at random
+    extra_rest_s: dict[int, float] = field(default_factory=dict)  # rep index -> late by (s)
     rest_between_sets_s: float = 20.0
     walk_between_sets: bool = True
 
@@ -230,12 +232,13 @@ def heel_raise_session(
             up = max(0.4, tp.up_s * jit[0])
             hold = max(0.0, tp.hold_s * jit[1])
             down = max(0.4, tp.down_s * jit[2] * (1.0 - setup.fatigue_down * q))
-            rest = max(0.0, tp.rest_s * jit[3])
+            rest = max(0.0, tp.rest_s * jit[3]) + setup.extra_rest_s.get(k, 0.0)
             rom = setup.rom_deg * (1.0 - setup.fatigue_rom * q) * (1.0 + rng.normal(0, 0.03))
             partial = k in setup.partial_reps
             dropped = k in setup.dropped_reps
             if partial:
-                rom *= rng.uniform(0.4, 0.6)
+                frac = setup.partial_rom_fraction
+                rom *= rng.uniform(0.4, 0.6) if frac is None else frac
             if dropped:  # the heel falls: about the free-fall time from heel height
                 down = rng.uniform(0.12, 0.2)
             bottom = bottom0 + (rng.normal(0, 0.2) * DEG if setup.on_step else 0.0)
