@@ -32,14 +32,7 @@ import numpy as np
 from scipy import signal
 from scipy.ndimage import uniform_filter1d
 
-from analysis.orientation import (
-    FootAlignment,
-    align_to_foot,
-    pitch_from_axis,
-    pivot_fit,
-    pivot_residual,
-    still_mask,
-)
+from analysis.orientation import FootAlignment, sagittal_motion, still_mask
 from analysis.prescriptions import TempoPrescription, TempoTolerance, movement_times
 from analysis.signals import UniformSignal, to_uniform
 
@@ -218,20 +211,9 @@ class HeelRaiseAnalyzer:
         sig = block_mean(full, st.analysis_rate_hz)
         fs = sig.fs_hz
         still = still_mask(sig)
-        al = align_to_foot(sig, still)
-        pitch = pitch_from_axis(sig, al.lateral, al.up0, al.gyr_bias_dps, still=still)
+        motion = sagittal_motion(sig, still)
+        al, pitch, ball_acc = motion.alignment, motion.pitch_deg, motion.ball_acc_mps2
         self.signal_ = sig
-        args = (sig, pitch, al.lateral, al.up0, al.gyr_bias_dps)
-        fit = pivot_fit(*args, still)
-        if fit.t_forward != 0.0:
-            ball_acc = pivot_residual(*args, fit)
-        else:  # too little ground-contact rotation to fit the pivot: |f| against 1 g
-            g_here = (
-                np.median(np.linalg.norm(sig.acc_mps2[still], axis=1))
-                if still.any()
-                else GRAVITY_MPS2
-            )
-            ball_acc = np.abs(np.linalg.norm(sig.acc_mps2, axis=1) - g_here)
         gyr_norm = np.linalg.norm(sig.gyr_dps - al.gyr_bias_dps, axis=1)
         rot = np.cumsum((sig.gyr_dps - al.gyr_bias_dps) @ al.lateral) / fs
 

@@ -254,27 +254,71 @@ class PivotFit:
     coef: np.ndarray
 
 
-def _pivot_terms(
+def _pivot_signals(
     sig: UniformSignal,
     pitch_deg: np.ndarray,
     lateral: np.ndarray,
     up0: np.ndarray,
     gyr_bias_dps: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Design matrices (n, 8), measured sagittal specific force (n,) for the pivot model,
-    and the norm of the (low-passed) 3-D specific force (n,)."""
+) -> dict[str, np.ndarray]:
+    """Low-passed (4 Hz) inputs of the pivot model, each shape (n,)."""
     fs = sig.fs_hz
     sos = signal.butter(2, min(4.0, 0.4 * fs), fs=fs, output="sos")
     fwd0 = np.cross(lateral, up0)
     w = np.radians(signal.sosfiltfilt(sos, (sig.gyr_dps - gyr_bias_dps) @ lateral))
-    alpha = np.gradient(w) * fs
     f = signal.sosfiltfilt(sos, sig.acc_mps2, axis=0)
     th = np.radians(pitch_deg)
-    w2, c, s = w**2, np.cos(th), np.sin(th)
+    return {
+        "w": w,
+        "w2": w**2,
+        "alpha": np.gradient(w) * fs,
+        "c": np.cos(th),
+        "s": np.sin(th),
+        "fu": f @ up0,
+        "fv": f @ fwd0,
+        "f_norm": np.linalg.norm(f, axis=1),
+    }
+
+
+def _pivot_model(p: dict[str, np.ndarray], coef: np.ndarray, idx=slice(None)):
+    """Predicted (f_u, f_v) of the pivot model with coefficients ``coef``."""
+    w2, al, c, s = p["w2"][idx], p["alpha"][idx], p["c"][idx], p["s"][idx]
+    fu = -w2 * coef[0] - al * coef[1] + c * coef[2] + s * coef[3] + coef[4]
+    fv = al * coef[0] - w2 * coef[1] + c * coef[5] + s * coef[6] + coef[7]
+    return fu, fv
+
+
+def _pivot_fit(p: dict[str, np.ndarray], sig: UniformSignal, gyr_bias_dps, still) -> PivotFit:
+    fs = sig.fs_hz
+    wn = np.linalg.norm(sig.gyr_dps - gyr_bias_dps, axis=1)
+    # Only ground-contact rotations fit the pivot model: leave out anything within half a
+    # second of a fast swing or a large acceleration (walking, stepping, impacts).
+    wild = (wn > 200.0) | (np.abs(p["f_norm"] - GRAVITY_MPS2) > 2.0)
+    wild = dilate(wild, int(0.5 * fs))
+    sel = sig.valid & ~still & ~wild & (np.abs(np.degrees(p["w"])) > 3.0)
+    # After the 4 Hz low-pass, 40 samples per second carry all there is: fit on those.
+    k = max(1, int(round(fs / 40.0)))
+    idx = np.flatnonzero(sel)[::k]
+    if len(idx) < 20:
+        return PivotFit(np.zeros(2), 0.0, np.zeros(8))
+    w2, al, c, s = p["w2"][idx], p["alpha"][idx], p["c"][idx], p["s"][idx]
     z, o = np.zeros_like(c), np.ones_like(c)
-    a_u = np.column_stack([-w2, -alpha, c, s, o, z, z, z])
-    a_v = np.column_stack([alpha, -w2, z, z, z, c, s, o])
-    return a_u, a_v, f @ up0, f @ fwd0, np.linalg.norm(f, axis=1)
+    a = np.vstack(
+        [
+            np.column_stack([-w2, -al, c, s, o, z, z, z]),
+            np.column_stack([al, -w2, z, z, z, c, s, o]),
+        ]
+    )
+    y = np.concatenate([p["fu"][idx], p["fv"][idx]])
+    coef, *_ = np.linalg.lstsq(a, y, rcond=None)
+    resid = y - a @ coef
+    dof = max(1, len(y) - a.shape[1])
+    cov = np.linalg.pinv(a.T @ a) * (resid @ resid / dof)
+    # Samples are correlated after low-pass filtering: count independent ones at the
+    # filter's bandwidth, not the (subsampled) samples, for an honest standard error.
+    eff = max(1.0, fs / k / (2 * 4.0))
+    se = float(np.sqrt(max(cov[1, 1], 1e-30) * eff))
+    return PivotFit(coef[:2].copy(), float(coef[1] / se), coef)
 
 
 def pivot_fit(
@@ -286,28 +330,15 @@ def pivot_fit(
     still: np.ndarray,
 ) -> PivotFit:
     """Least-squares lever arm of the sensor about the pivot (see :class:`PivotFit`)."""
-    fs = sig.fs_hz
-    a_u, a_v, fu, fv, f_norm = _pivot_terms(sig, pitch_deg, lateral, up0, gyr_bias_dps)
-    wn = np.linalg.norm(sig.gyr_dps - gyr_bias_dps, axis=1)
-    w_dps = np.degrees(a_v[:, 0])
-    # Only ground-contact rotations fit the pivot model: leave out anything within half a
-    # second of a fast swing or a large acceleration (walking, stepping, impacts).
-    wild = (wn > 200.0) | (np.abs(f_norm - GRAVITY_MPS2) > 2.0)
-    wild = dilate(wild, int(0.5 * fs))
-    sel = sig.valid & ~still & ~wild & (np.abs(w_dps) > 3.0)
-    if sel.sum() < 20:
-        return PivotFit(np.zeros(2), 0.0, np.zeros(8))
-    a = np.vstack([a_u[sel], a_v[sel]])
-    y = np.concatenate([fu[sel], fv[sel]])
-    coef, *_ = np.linalg.lstsq(a, y, rcond=None)
-    resid = y - a @ coef
-    dof = max(1, len(y) - a.shape[1])
-    cov = np.linalg.pinv(a.T @ a) * (resid @ resid / dof)
-    # Samples are strongly correlated after low-pass filtering: count independent ones
-    # at the filter's bandwidth, not the raw samples, for an honest standard error.
-    eff = max(1.0, fs / (2 * 4.0))
-    se = float(np.sqrt(max(cov[1, 1], 1e-30) * eff))
-    return PivotFit(coef[:2].copy(), float(coef[1] / se), coef)
+    p = _pivot_signals(sig, pitch_deg, lateral, up0, gyr_bias_dps)
+    return _pivot_fit(p, sig, gyr_bias_dps, still)
+
+
+def _pivot_residual(p: dict[str, np.ndarray], sig: UniformSignal, fit: PivotFit) -> np.ndarray:
+    if fit.t_forward == 0.0:  # no fit: too little ground-contact rotation; |f| against 1 g
+        return np.abs(p["f_norm"] - np.median(p["f_norm"][sig.valid]))
+    fu, fv = _pivot_model(p, fit.coef)
+    return np.hypot(p["fu"] - fu, p["fv"] - fv)
 
 
 def pivot_residual(
@@ -323,9 +354,11 @@ def pivot_residual(
     Near zero while the foot rotates about a planted ball (heel raises, holds, standing);
     large when the foot is lifted, swung or lands. Use the same axes the fit was made in
     (the magnitude does not depend on the sign of ``lateral`` as long as both agree).
+    Without a fit (``t_forward == 0``) it is the deviation of the specific force from
+    its median magnitude (1 g).
     """
-    a_u, a_v, fu, fv, _ = _pivot_terms(sig, pitch_deg, lateral, up0, gyr_bias_dps)
-    return np.hypot(fu - a_u @ fit.coef, fv - a_v @ fit.coef)
+    p = _pivot_signals(sig, pitch_deg, lateral, up0, gyr_bias_dps)
+    return _pivot_residual(p, sig, fit)
 
 
 def _swing_direction(
@@ -368,8 +401,39 @@ def _swing_direction(
     return len(signs), float(np.mean(signs)) if signs else 0.0
 
 
+@dataclass
+class SagittalMotion:
+    """The foot's motion in its sagittal plane, estimated from one shoe sensor.
+
+    Attributes
+    ----------
+    alignment : FootAlignment
+    pitch_deg : ndarray, shape (n,)
+        Foot pitch (+ = heel up), zero = the resting pose that defined ``up0``.
+    ball_acc_mps2 : ndarray, shape (n,)
+        Acceleration the rigid pivot-about-the-ball model does not explain
+        (:func:`pivot_residual`): near zero while the ball of the foot is planted.
+    """
+
+    alignment: FootAlignment
+    pitch_deg: np.ndarray
+    ball_acc_mps2: np.ndarray
+
+
 def align_to_foot(sig: UniformSignal, still: np.ndarray | None = None) -> FootAlignment:
     """Estimate the foot axes in sensor coordinates from the recording itself.
+
+    Parameters
+    ----------
+    sig : UniformSignal
+    still : ndarray of bool, shape (n,), optional
+        Precomputed :func:`still_mask`.
+    """
+    return sagittal_motion(sig, still).alignment
+
+
+def sagittal_motion(sig: UniformSignal, still: np.ndarray | None = None) -> SagittalMotion:
+    """Align to the foot, then its pitch and the unexplained ball acceleration.
 
     Parameters
     ----------
@@ -394,7 +458,9 @@ def align_to_foot(sig: UniformSignal, still: np.ndarray | None = None) -> FootAl
     lateral = vecs[:, -1]
     lateral = _unit(lateral - (lateral @ up0) * up0)
     pitch = pitch_from_axis(sig, lateral, up0, bias, still=still)
-    fit = pivot_fit(sig, pitch, lateral, up0, bias, still)
+    piv = _pivot_signals(sig, pitch, lateral, up0, bias)
+    fit = _pivot_fit(piv, sig, bias, still)
+    ball_acc = _pivot_residual(piv, sig, fit)  # does not depend on the sign of lateral
     arm, tstat = fit.lever_arm_m, fit.t_forward
     n_swings, agreement = _swing_direction(sig, pitch, lateral, up0, bias)
     if n_swings >= 3 and abs(agreement) >= 0.8:
@@ -422,7 +488,8 @@ def align_to_foot(sig: UniformSignal, still: np.ndarray | None = None) -> FootAl
     if flip:
         lateral = -lateral
         arm = arm * np.array([1.0, -1.0])
-    return FootAlignment(
+        pitch = -pitch  # pitch_from_axis is odd in the sign of lateral
+    al = FootAlignment(
         lateral=lateral,
         up0=up0,
         forward0=np.cross(lateral, up0),
@@ -431,3 +498,4 @@ def align_to_foot(sig: UniformSignal, still: np.ndarray | None = None) -> FootAl
         sign_confidence=abs(tstat),
         sign_method=method,
     )
+    return SagittalMotion(al, pitch, ball_acc)
