@@ -135,6 +135,29 @@ class FootTrack:
         self._ball.append(np.asarray(ball, float))
         self.n += len(pitch)
 
+    def append(self, pitch, roll, yaw, ball) -> None:
+        """Append an arbitrary dense segment.
+
+        Parameters
+        ----------
+        pitch, roll, yaw : array_like, shape (m,)
+            Euler angles (rad) at the next ``m`` grid points after the current last one,
+            i.e. at times ``t_now + k / fs`` for ``k = 1..m``.
+        ball : array_like, shape (m, 3)
+            World position (m) of the ball at the same points.
+
+        The caller is responsible for continuity with the current :attr:`state`.
+        """
+        pitch = np.asarray(pitch, float).reshape(-1)
+        roll = np.asarray(roll, float).reshape(-1)
+        yaw = np.asarray(yaw, float).reshape(-1)
+        ball = np.asarray(ball, float).reshape(-1, 3)
+        m = len(pitch)
+        if not (len(roll) == len(yaw) == len(ball) == m):
+            raise ValueError("pitch, roll, yaw and ball must have the same length")
+        if m:
+            self._append(pitch, roll, yaw, ball)
+
     # -- segments ----------------------------------------------------------------------
     def hold(self, duration_s: float, sway_rad: np.ndarray | None = None) -> None:
         """Keep the pose; ``sway_rad`` (len = samples) is added to pitch about the ball."""
@@ -284,6 +307,22 @@ def random_mounting(rng: np.random.Generator, geometry: FootGeometry, where: str
     return where, np.array(off), Rotation.random(random_state=rng)
 
 
+def _sensor_lowpass(
+    x: np.ndarray, fs_hz: float, cutoff_hz: float, clip: float | None
+) -> np.ndarray:
+    """The sensor's own signal chain on the dense signal x (n, 3): saturation of the
+    front end at ``clip`` (if given), then a causal 2nd-order Butterworth low-pass (the
+    digital filter ahead of the output data rate), started in its steady state."""
+    from scipy.signal import butter, sosfilt, sosfilt_zi
+
+    if clip is not None:
+        x = np.clip(x, -clip, clip)
+    sos = butter(2, min(cutoff_hz, 0.45 * fs_hz), fs=fs_hz, output="sos")
+    zi = sosfilt_zi(sos)[:, :, None] * x[0][None, None, :]
+    y, _ = sosfilt(sos, x, axis=0, zi=zi)
+    return y
+
+
 def virtual_imu(
     track: FootTrack,
     offset_m: np.ndarray,
@@ -291,6 +330,7 @@ def virtual_imu(
     t_sample_s: np.ndarray,
     errors: SensorErrors | None,
     rng: np.random.Generator,
+    lowpass_hz: float | tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Specific force (m/s^2) and angular rate (deg/s) the sensor measures.
 
@@ -305,6 +345,11 @@ def virtual_imu(
         True sampling instants in seconds (inside the track's span).
     errors : SensorErrors or None
         None gives ideal readings.
+    lowpass_hz : float or (float, float), optional
+        Cut-off of the sensor's digital low-pass (accelerometer, gyroscope). When given,
+        the dense signal is clipped to the range (with ``errors``), filtered by a causal
+        2nd-order Butterworth at that cut-off (with its group delay, as a real part has)
+        and only then sampled. None (default) samples the dense signal directly.
 
     Returns
     -------
@@ -324,6 +369,12 @@ def virtual_imu(
     sensor_from_foot = mount.inv()
     f_s = sensor_from_foot.apply(f_foot)
     w_s = np.degrees(sensor_from_foot.apply(w_foot))
+    if lowpass_hz is not None:
+        fc_acc, fc_gyr = (lowpass_hz, lowpass_hz) if np.isscalar(lowpass_hz) else lowpass_hz
+        acc_clip = None if errors is None else errors.acc_range_mps2
+        gyr_clip = None if errors is None else errors.gyr_range_dps
+        f_s = _sensor_lowpass(f_s, track.fs, fc_acc, acc_clip)
+        w_s = _sensor_lowpass(w_s, track.fs, fc_gyr, gyr_clip)
     acc = np.column_stack([np.interp(t_sample_s, t, f_s[:, k]) for k in range(3)])
     gyr = np.column_stack([np.interp(t_sample_s, t, w_s[:, k]) for k in range(3)])
     if errors is not None:
