@@ -1,0 +1,725 @@
+"""Pogo jumps and hops: ground contacts, flight, reactive strength, stiffness and rhythm.
+
+Event definition (what the numbers follow): landing = the first instant of ground
+contact, take-off = the last, as a force plate with a 20 N threshold sees them.
+``contact_ms`` = take-off - landing; ``flight_ms`` = next landing - this take-off.
+
+How contacts are found, from the mechanics of the foot and nothing about the mounting:
+
+1. While the forefoot is on the ground the foot rotates about its planted ball. For a
+   rigid body, the specific force at the ball is the sensor's minus the rotational terms
+   ``alpha x r + omega x (omega x r)`` (``r``: sensor position from the ball, in sensor
+   axes). At a planted ball it is exactly gravity: magnitude 1 g, fixed in the world.
+   After take-off the ball is free (the foot is pulled up to the body's speed, then flies);
+   at landing it is stopped by an impact of several g.
+2. Landing candidates are the sharp peaks of the specific force. Just after a real
+   landing (40-100 ms) the ball is planted, so the sensor's motion there is a rotation
+   about a fixed point: the lever arm ``r`` is fitted by least squares over all
+   candidates (gravity per contact, rotated with the integrated gyro, is eliminated), and
+   candidates where the ball was not still (a take-off burst, a walking heel strike, a
+   stamp) are rejected by their residual.
+3. With ``r`` known, the ball's specific force ``f_ball`` is computed for every sample.
+   The landing is the onset of the impact and the take-off the onset of the ball's
+   departure from 1 g; both onsets are located with sub-sample precision by extending the
+   rising edge (its 20 % and 50 % crossings) back to the level before it.
+
+A contact is a landing and a take-off 80-450 ms apart with the ball still between them.
+The landing after the last take-off of a round, where the athlete stops, is the round's
+``final_landing_s``; the last contact's flight ends there but is reported as null in
+``flight_ms`` (the JSON contract) and given as ``flight_to_stop_ms``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import optimize, signal
+from scipy.ndimage import uniform_filter1d
+from scipy.spatial.transform import Rotation
+
+from analysis.signals import UniformSignal, runs, to_uniform
+
+GRAVITY_MPS2 = 9.80665
+
+
+@dataclass
+class PogoSettings:
+    """Detector settings, in physical units."""
+
+    min_impact_g: float = 2.0  # candidate landings: peaks of |specific force| above this
+    planted_window_s: tuple[float, float] = (0.04, 0.10)  # after a landing: ball still
+    max_planted_rms_mps2: float = 1.5  # residual of the pivot fit in that window
+    min_contact_s: float = 0.08
+    max_contact_s: float = 0.45
+    max_flight_s: float = 0.65  # protocols: flights up to ~550 ms; a walking swing is longer
+    planted_tol_g: float = 0.3  # 50 ms mean |f_ball| within 1 g +- this through the contact
+    departure_g: float = 0.5  # f_ball this far above 1 g: the ball has left the ground
+    edge_levels: tuple[float, float] = (0.1, 0.3)  # of the edge height, for the onset
+    min_round_contacts: int = 3  # fewer in a row are steps or a stumble, not a round
+    rhythm_window: int = 5  # hops for the running period regularity
+    rhythm_cv_pct: float = 10.0  # period CV above this, twice in a row: rhythm lost
+
+
+@dataclass
+class Contact:
+    """One ground contact. Times in s on the file's axis."""
+
+    landing_s: float
+    takeoff_s: float
+    contact_ms: float
+    flight_ms: float | None
+    round_index: int = 0
+    jump_height_cm: float | None = None
+    rsi_flight_contact: float | None = None  # flight time / contact time
+    rsi_height_contact_mps: float | None = None  # jump height / contact time, m/s
+    stiffness_kn_per_m: float | None = None  # sine-wave model, needs body mass
+    flight_to_stop_ms: float | None = None
+    impact_g: float = 0.0
+    in_gap: bool = False
+
+
+@dataclass
+class PogoRound:
+    """Contacts grouped into a round (pause over ``round_break_s`` between rounds)."""
+
+    start_s: float
+    end_s: float
+    contacts: int
+    final_landing_s: float | None
+    contact_ms_mean: float
+    contact_ms_sd: float
+    flight_ms_mean: float | None
+    flight_ms_sd: float | None
+    hop_frequency_hz: float | None
+    period_cv_pct: float | None
+    contact_drift_pct: float | None
+    rhythm_lost: bool
+    rhythm_lost_s: float | None
+    rsi_flight_contact_mean: float | None
+
+
+@dataclass
+class TenFive:
+    """10/5 repeated jump test: mean RSI (flight/contact) of the best 5 of 10 jumps."""
+
+    round_index: int
+    rsi_best5: float
+    best5_contact_indices: list[int]
+    contact_ms_best5: float
+    flight_ms_best5: float
+
+
+@dataclass
+class PogoResult:
+    sample_rate_hz: float
+    contacts: list[Contact]
+    rounds: list[PogoRound]
+    lever_arm_m: np.ndarray
+    body_mass_kg: float | None
+    ten_five: TenFive | None = None
+    rejected_candidates: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------
+# Pure measures (protocols.md section 2)
+# ------------------------------------------------------------------------------------
+
+
+def jump_height_m(flight_s: np.ndarray | float) -> np.ndarray | float:
+    """Jump height from flight time, ``h = g t^2 / 8`` (m)."""
+    return GRAVITY_MPS2 * np.asarray(flight_s) ** 2 / 8.0
+
+
+def leg_stiffness_n_per_m(
+    contact_s: np.ndarray | float, flight_s: np.ndarray | float, body_mass_kg: float
+) -> np.ndarray | float:
+    """Vertical leg stiffness by the sine-wave model (N/m).
+
+    ``k = M pi (t_f + t_c) / (t_c^2 ((t_f + t_c) / pi - t_c / 4))``
+    """
+    tc, tf = np.asarray(contact_s, float), np.asarray(flight_s, float)
+    return body_mass_kg * np.pi * (tf + tc) / (tc**2 * ((tf + tc) / np.pi - tc / 4.0))
+
+
+# ------------------------------------------------------------------------------------
+# Detection
+# ------------------------------------------------------------------------------------
+
+
+def _skew_terms(w: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """K (n, 3, 3) with K r = a x r + w x (w x r) for every sample."""
+    n = len(w)
+    k = np.zeros((n, 3, 3))
+    # [a]x
+    k[:, 0, 1], k[:, 0, 2] = -a[:, 2], a[:, 1]
+    k[:, 1, 0], k[:, 1, 2] = a[:, 2], -a[:, 0]
+    k[:, 2, 0], k[:, 2, 1] = -a[:, 1], a[:, 0]
+    # [w]x^2 = w w^T - |w|^2 I
+    k += w[:, :, None] * w[:, None, :]
+    k[:, [0, 1, 2], [0, 1, 2]] -= (w**2).sum(axis=1)[:, None]
+    return k
+
+
+def _rot_terms(w: np.ndarray, a: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """a x r + w x (w x r) = a x r + w (w . r) - r |w|^2, shape (n, 3)."""
+    out = np.empty_like(w)
+    out[:, 0] = a[:, 1] * r[2] - a[:, 2] * r[1]
+    out[:, 1] = a[:, 2] * r[0] - a[:, 0] * r[2]
+    out[:, 2] = a[:, 0] * r[1] - a[:, 1] * r[0]
+    wr = w @ r
+    out += w * wr[:, None]
+    out -= np.outer((w * w).sum(axis=1), r)
+    return out
+
+
+def _planted_terms(sig: UniformSignal, w_rps: np.ndarray, alpha: np.ndarray, windows: np.ndarray):
+    """Per sample of the windows: specific force and rotational-term matrix, both rotated
+    into the window centre's axes and with the window mean removed; plus the means.
+
+    Samples are taken every 5 ms at most (what a 60 ms window needs), and the rotation
+    since each window's centre comes from the running integral of the rate (a rotation
+    vector: within 60 ms the axis barely changes, so this is the rotation to well under
+    a degree).
+    """
+    fs = sig.fs_hz
+    step = max(1, int(round(fs / 200.0)))
+    lens = np.maximum((windows[:, 1] - windows[:, 0] + step - 1) // step, 1)
+    owner = np.repeat(np.arange(len(windows)), lens)
+    first = np.concatenate([[0], np.cumsum(lens)[:-1]])
+    idx = windows[owner, 0] + step * (np.arange(int(lens.sum())) - first[owner])
+    phi_all = np.cumsum(w_rps, axis=0) / fs
+    centre = windows[:, 0] + (windows[:, 1] - windows[:, 0]) // 2
+    phi = phi_all[idx] - phi_all[centre][owner]
+    m = Rotation.from_rotvec(phi).as_matrix()  # sensor(t) -> sensor(centre)
+    y = np.einsum("nij,nj->ni", m, sig.acc_mps2[idx])
+    a = np.einsum("nij,njk->nik", m, _skew_terms(w_rps[idx], alpha[idx]))
+    cnt = lens
+    y_mean = np.zeros((len(windows), 3))
+    np.add.at(y_mean, owner, y)
+    y_mean /= cnt[:, None]
+    a_mean = np.zeros((len(windows), 3, 3))
+    np.add.at(a_mean, owner, a)
+    a_mean /= cnt[:, None, None]
+    return owner, cnt, y - y_mean[owner], a - a_mean[owner], y_mean, a_mean
+
+
+def _horizontal(owner, y_mean, a_mean, r):
+    """Projectors (n, 3, 3) onto the plane perpendicular to each window's gravity."""
+    g_dir = y_mean - np.einsum("kij,j->ki", a_mean, r)
+    u = g_dir / np.linalg.norm(g_dir, axis=1, keepdims=True)
+    return (np.eye(3)[None] - u[:, :, None] * u[:, None, :])[owner]
+
+
+def _window_rms(owner, cnt, yd, ad, r) -> np.ndarray:
+    res = yd - np.einsum("nij,j->ni", ad, r)
+    ss = np.zeros(len(cnt))
+    np.add.at(ss, owner, (res**2).sum(axis=1))
+    return np.sqrt(ss / cnt)
+
+
+def fit_lever_arm(
+    sig: UniformSignal,
+    w_rps: np.ndarray,
+    alpha: np.ndarray,
+    windows: np.ndarray,
+    *,
+    reach_m: float = 0.35,
+    init: np.ndarray | None = None,
+    search: bool = True,
+) -> tuple[np.ndarray, float]:
+    """Sensor position from the planted ball (m, sensor axes) and the mean extra specific
+    force of a planted ball along gravity (m/s^2).
+
+    In each window the ball is assumed planted: ``f = K(t) r + R(t)^T g_k`` with ``R(t)``
+    the sensor's rotation since the window's centre (integrated gyro) and ``g_k`` that
+    window's gravity in the centre's axes. Rotating every sample into its window's
+    centre frame and removing each window's mean eliminates ``g_k``. The sole compresses
+    and recovers with the force (the ball moves a few mm, vertically), so only the
+    components perpendicular to gravity are used, where a planted ball does not move.
+    That leaves three unknowns.
+
+    Not every window is a real contact (a candidate may be a take-off burst or a step),
+    so ``r`` is first found by least median of squares over a 2 cm grid within
+    ``reach_m`` of the ball, then refined by least squares on the windows that fit.
+
+    Parameters
+    ----------
+    windows : ndarray of int, shape (k, 2)
+        Start and stop (exclusive) sample indices, increasing, not overlapping.
+    """
+    # Only windows where the foot turns say anything about r: at rest, any r fits. A
+    # lever arm of 10 cm must produce at least 1 m/s^2 of rotational acceleration.
+    drive = np.concatenate(
+        [[0.0], np.cumsum((w_rps**2).sum(axis=1) + np.linalg.norm(alpha, axis=1))]
+    )
+    excite = (drive[windows[:, 1]] - drive[windows[:, 0]]) / np.maximum(
+        windows[:, 1] - windows[:, 0], 1
+    )
+    windows = windows[excite * 0.1 > 1.0] if len(windows) else windows
+    # r is one constant of the recording: 400 windows spread over it pin it down.
+    if len(windows) > 400:
+        windows = windows[np.linspace(0, len(windows) - 1, 400).astype(int)]
+    if len(windows) < 3:
+        return np.zeros(3), 0.0
+    owner, cnt, yc, ac, y_mean, a_mean = _planted_terms(sig, w_rps, alpha, windows)
+    starts: list[np.ndarray] = []
+    if search:
+        # Least trimmed squares on a grid. The projector depends on r, so this stage uses
+        # all three components (the vertical sole motion adds the same misfit for every r).
+        yd, ad = yc, ac
+        qk = np.zeros((len(cnt), 3, 3))
+        np.add.at(qk, owner, np.einsum("nij,nik->njk", ad, ad))
+        bk = np.zeros((len(cnt), 3))
+        np.add.at(bk, owner, np.einsum("nij,ni->nj", ad, yd))
+        ck = np.zeros(len(cnt))
+        np.add.at(ck, owner, (yd**2).sum(axis=1))
+        ax = np.arange(-reach_m, reach_m + 1e-9, 0.02)
+        grid = np.stack(np.meshgrid(ax, ax, ax, indexing="ij"), -1).reshape(-1, 3)
+        grid = grid[np.linalg.norm(grid, axis=1) <= reach_m]
+        sub = np.linspace(0, len(cnt) - 1, min(len(cnt), 200)).astype(int)
+        ss = (
+            ck[sub][None]
+            - 2 * grid @ bk[sub].T
+            + np.einsum("gi,kij,gj->gk", grid, qk[sub], grid, optimize=True)
+        ) / cnt[sub][None]
+        # A planted ball also reads 1 g on average (a flying one does not): add that misfit.
+        # (plus a common offset, the sole's, taken as each grid point's median excess).
+        g_ball = np.linalg.norm(
+            y_mean[sub][None] - np.einsum("kij,gj->gki", a_mean[sub], grid), axis=2
+        )
+        excess = g_ball - GRAVITY_MPS2
+        ss = ss + (excess - np.clip(np.median(excess, axis=1, keepdims=True), -2.0, 2.0)) ** 2
+        # Landings are about half the candidates (take-off bursts, steps are the rest):
+        # rank by the 30th percentile rather than the median; keep several distinct starts.
+        score = np.percentile(ss, 30, axis=1)
+        for gi in np.argsort(score):
+            if all(np.linalg.norm(grid[gi] - s0) > 0.04 for s0 in starts):
+                starts.append(grid[gi])
+            if len(starts) == 4:
+                break
+
+    # Refine each start by concentration steps (as in FAST-LTS): least squares on the
+    # 30 % of windows that fit best, gravity's direction updated with r, until they
+    # settle. Besides the horizontal components, each window's mean specific force along
+    # gravity must be 1 g plus a common offset (the sole's compression accelerates the
+    # planted ball a little on average), one equation per window weighted like its
+    # samples. The start whose trimmed misfit ends lowest wins.
+    h = max(3, int(0.3 * len(cnt)))
+
+    def misfit(r, offset):
+        p = _horizontal(owner, y_mean, a_mean, r)
+        yd = np.einsum("nij,nj->ni", p, yc)
+        ad = np.einsum("nij,njk->nik", p, ac)
+        rms = _window_rms(owner, cnt, yd, ad, r)
+        g_ball = np.linalg.norm(y_mean - np.einsum("kij,j->ki", a_mean, r), axis=1)
+        return yd, ad, rms, np.abs(g_ball - GRAVITY_MPS2 - offset)
+
+    def residuals(x, chosen, sel):
+        r, off = x[:3], x[3]
+        g_dir = y_mean[chosen] - np.einsum("kij,j->ki", a_mean[chosen], r)
+        g_norm = np.linalg.norm(g_dir, axis=1)
+        u = (g_dir / g_norm[:, None])[np.searchsorted(chosen, owner[sel])]
+        e = yc[sel] - np.einsum("nij,j->ni", ac[sel], r)
+        e_h = e - np.einsum("ni,ni->n", e, u)[:, None] * u
+        return np.concatenate(
+            [e_h.reshape(-1), np.sqrt(cnt[chosen]) * (g_norm - GRAVITY_MPS2 - off)]
+        )
+
+    def refine(r):
+        g_ball = np.linalg.norm(y_mean - np.einsum("kij,j->ki", a_mean, r), axis=1)
+        offset = float(np.clip(np.median(g_ball - GRAVITY_MPS2), -2.0, 2.0))
+        best = None
+        for _ in range(8):
+            _, _, rms, g_err = misfit(r, offset)
+            chosen = np.sort(np.argsort(rms**2 + g_err**2)[:h])
+            if best is not None and np.array_equal(chosen, best):
+                break
+            best = chosen
+            sel = np.isin(owner, chosen)
+            sol = optimize.least_squares(
+                residuals, np.append(r, offset), args=(chosen, sel), method="lm", max_nfev=200
+            )
+            r, offset = sol.x[:3], float(sol.x[3])
+        _, _, rms, g_err = misfit(r, offset)
+        trimmed = float(np.sort(rms**2 + g_err**2)[:h].mean())
+        return trimmed, r, offset
+
+    if init is not None:
+        starts.append(np.asarray(init, float))
+    results = [refine(s0) for s0 in starts]
+    _, r, offset = min(results, key=lambda x: x[0])
+    fit_lever_arm.last_ = results  # for diagnostics
+    return r, offset
+
+
+def planted_misfit(
+    sig: UniformSignal,
+    w_rps: np.ndarray,
+    alpha: np.ndarray,
+    windows: np.ndarray,
+    r: np.ndarray,
+    offset: float,
+    max_g_err: float = 0.15,
+) -> np.ndarray:
+    """Per window, how far the motion is from a planted ball with lever arm ``r``: the
+    RMS horizontal residual (m/s^2), or inf when the mean specific force along gravity
+    is off ``1 g + offset`` by more than ``max_g_err`` g."""
+    if len(windows) == 0:
+        return np.zeros(0)
+    owner, cnt, yc, ac, y_mean, a_mean = _planted_terms(sig, w_rps, alpha, windows)
+    p = _horizontal(owner, y_mean, a_mean, r)
+    rms = _window_rms(
+        owner, cnt, np.einsum("nij,nj->ni", p, yc), np.einsum("nij,njk->nik", p, ac), r
+    )
+    g_ball = np.linalg.norm(y_mean - np.einsum("kij,j->ki", a_mean, r), axis=1)
+    g_err = np.abs(g_ball - GRAVITY_MPS2 - offset)
+    return np.where(g_err < max_g_err * GRAVITY_MPS2, rms, np.inf)
+
+
+def _crossings(x: np.ndarray, base: float, levels: np.ndarray) -> np.ndarray | None:
+    """Fractional indices where a rising edge ``x`` (from its foot to its extreme, the
+    last sample) crosses ``base + levels * (x[-1] - base)``; None if it never does."""
+    h = x[-1] - base
+    if h <= 0 or len(x) < 2:
+        return None
+    out = np.empty(len(levels))
+    for m, lev in enumerate(levels):
+        y = base + lev * h
+        below = np.flatnonzero(x[:-1] < y)
+        if len(below) == 0:
+            return None
+        i = int(below[-1])
+        out[m] = i + (y - x[i]) / (x[i + 1] - x[i])
+    return out
+
+
+def _onset(x: np.ndarray, lo: int, peak: int, base: float, levels: tuple[float, float]):
+    """Fractional index where the rise of ``x`` to ``peak`` leaves ``base``: the line
+    through the crossings of two levels of the edge, extended back to ``base``."""
+    c = _crossings(x[lo : peak + 1], base, np.asarray(levels))
+    if c is None:
+        return None
+    (t1, t2), (l1, l2) = c, levels
+    return lo + t1 - (t2 - t1) * l1 / (l2 - l1)
+
+
+class PogoAnalyzer:
+    """Pogo/hop analysis of one shoe sensor. Settings in ``__init__``, results in
+    ``result_`` (and ``ball_force_g_``, the ball's specific force magnitude in g)."""
+
+    def __init__(self, settings: PogoSettings | None = None) -> None:
+        self.settings = settings or PogoSettings()
+        self.result_: PogoResult | None = None
+        self.ball_force_g_: np.ndarray | None = None
+        self.signal_: UniformSignal | None = None
+        self.rejections_: list[tuple[float, str]] = []
+
+    def _candidates(
+        self, x: np.ndarray, sig: UniformSignal, w0: int, w1: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Peaks of ``x`` (m/s^2) over ``min_impact_g`` at least ``min_contact_s`` apart,
+        with the window after each where a planted ball is looked for."""
+        st = self.settings
+        fs = sig.fs_hz
+        cand, _ = signal.find_peaks(
+            x,
+            height=st.min_impact_g * GRAVITY_MPS2,
+            distance=max(1, int(st.min_contact_s * fs)),
+        )
+        cand = cand[(cand + w1 < sig.n) & (cand > 0)]
+        windows = np.column_stack([cand + w0, cand + w1])
+        # A lost packet inside a window: keep its longest valid stretch (a contact is
+        # still a contact; only an event inside the gap cannot be placed).
+        for j in np.flatnonzero([not sig.valid[a:b].all() for a, b in windows]):
+            a, b = windows[j]
+            rr = runs(sig.valid[a:b])
+            if len(rr):
+                longest = rr[np.argmax(rr[:, 1] - rr[:, 0])]
+                windows[j] = (a + longest[0], a + longest[1])
+        ok = (windows[:, 1] - windows[:, 0]) >= 3
+        return cand[ok], windows[ok].reshape(-1, 2)
+
+    def analyze(
+        self,
+        t_s: np.ndarray,
+        acc_mps2: np.ndarray,
+        gyr_dps: np.ndarray,
+        *,
+        fs_hz: float,
+        body_mass_kg: float | None = None,
+        ten_five: bool = False,
+    ) -> PogoResult:
+        """Find every ground contact and summarise the rounds.
+
+        Parameters
+        ----------
+        t_s : ndarray, shape (n,)
+            Sample times (s), strictly increasing, gaps allowed.
+        acc_mps2 : ndarray, shape (n, 3)
+            Specific force (m/s^2), sensor axes in any orientation.
+        gyr_dps : ndarray, shape (n, 3)
+            Angular rate (deg/s).
+        fs_hz : float
+            Nominal rate (100-1000 Hz).
+        body_mass_kg : float, optional
+            Enables leg stiffness.
+        ten_five : bool
+            Score the 10/5 repeated jump test.
+        """
+        st = self.settings
+        sig = to_uniform(t_s, acc_mps2, gyr_dps, fs_hz=fs_hz)
+        self.signal_ = sig
+        fs = sig.fs_hz
+        n = sig.n
+        w = np.radians(sig.gyr_dps)
+        w = w - np.median(w, axis=0)  # bias: the median rate of a session is ~0
+        win = max(3, int(round(0.006 * fs)) | 1)  # derivative over ~6 ms (3 samples at least)
+        alpha = signal.savgol_filter(w, win, 2, deriv=1, delta=1.0 / fs, axis=0)
+        fnorm = np.linalg.norm(sig.acc_mps2, axis=1)
+
+        w0, w1 = (int(round(x * fs)) for x in st.planted_window_s)
+        w1 = max(w1, w0 + 3)
+        # Pass 1: candidates from the sensor's own |f| (the rotation terms can make a
+        # contact's hump rival its impact at some mountings): enough to fit r.
+        cand, windows = self._candidates(fnorm, sig, w0, w1)
+        r, offset = fit_lever_arm(sig, w, alpha, windows)
+        # Then candidates from the ball's specific force, where impacts stand out
+        # whatever the mounting, and refit until the lever arm settles (to 2 mm).
+        for it in range(4):
+            fb = np.linalg.norm(sig.acc_mps2 - _rot_terms(w, alpha, r), axis=1)
+            cand, windows = self._candidates(fb, sig, w0, w1)
+            r_new, offset = fit_lever_arm(sig, w, alpha, windows, init=r, search=it == 0)
+            moved = float(np.linalg.norm(r_new - r))
+            r = r_new
+            if moved < 0.002:
+                break
+        fb = np.linalg.norm(sig.acc_mps2 - _rot_terms(w, alpha, r), axis=1)
+        self.ball_force_g_ = fb / GRAVITY_MPS2
+        # Pass 2: the ball's own specific force, where an impact is the largest thing
+        # whatever the mounting; keep the candidates after which the ball is planted.
+        cand, windows = self._candidates(fb, sig, w0, w1)
+        rms = planted_misfit(sig, w, alpha, windows, r, offset)
+        keep = rms < st.max_planted_rms_mps2
+        planted = cand[keep]
+        fnorm = fb  # the landing edge is read on the ball's specific force too
+        # Through a contact the planted ball reads 1 g (plus the sole's small offset);
+        # averaged over 50 ms, so the shoe's ringing after the impact (20-80 Hz) is not
+        # mistaken for the ball leaving the ground.
+        fb_slow = uniform_filter1d(fb, max(1, int(round(0.05 * fs)))) / GRAVITY_MPS2
+        level_g = 1.0 + offset / GRAVITY_MPS2
+
+        contacts: list[Contact] = []
+        finals: list[float] = []
+        g_lvl = GRAVITY_MPS2
+        max_c = int(st.max_contact_s * fs)
+        busy_until = (
+            -1
+        )  # a candidate inside an accepted contact (ringing, heel slap) is not a landing
+        back = int(0.03 * fs)
+        for p in planted:
+            if p <= busy_until:
+                continue
+            # Landing: the impact edge, from the level just before it.
+            lo = max(0, p - back)
+            rise = np.flatnonzero(np.diff(fb[lo : p + 1]) <= 0)
+            start = lo + int(rise[-1]) + 1 if len(rise) else lo
+            pre = fb[max(0, start - int(0.012 * fs)) : start + 1]
+            base = float(pre.mean()) if len(pre) else float(fb[start])
+            e0 = max(0, start - 2)
+            i_land = _onset(fb, e0, p, base, st.edge_levels)
+            if i_land is None:
+                i_land = float(start)
+            # Take-off: the ball leaves 1 g after the planted window: up (pulled after
+            # the body: the burst) or down (towards free fall, a soft last hop).
+            a = p + w1
+            level = g_lvl + offset
+            seg = fb[a : min(n, p + max_c + 1)] - level
+            out = np.flatnonzero(np.abs(seg) > st.departure_g * GRAVITY_MPS2)
+            if len(out) == 0:
+                finals.append(float(sig.time_of(i_land)))
+                busy_until = p + max_c
+                continue
+            sgn = 1.0 if seg[out[0]] > 0 else -1.0
+            # Along the edge to its first extreme, then back to where it left the plateau.
+            ahead = sgn * (fb[a : min(n, a + int(out[0]) + int(0.08 * fs))] - level)
+            turn = np.flatnonzero(np.diff(ahead[int(out[0]) :]) <= 0)
+            k_rel = int(out[0]) + (int(turn[0]) if len(turn) else len(ahead) - 1 - int(out[0]))
+            dev = ahead[: k_rel + 1]
+            plateau = float(np.mean(sgn * (fb[p + w0 : a] - level)))
+            i_to = _onset(dev, 0, k_rel, plateau, st.edge_levels)
+            if i_to is None:
+                self.rejections_.append((float(sig.time_of(p)), "no take-off edge"))
+                continue
+            i_to += a
+            tc = (i_to - i_land) / fs
+            if not (st.min_contact_s <= tc <= st.max_contact_s):
+                self.rejections_.append((float(sig.time_of(p)), f"contact {tc * 1e3:.0f} ms"))
+                continue
+            # A planted ball reads 1 g throughout the contact (after the impact rings
+            # down), not only in the window that admitted the candidate.
+            # (The 50 ms mean must not reach into the take-off burst: stop 30 ms short.)
+            mid = fb_slow[p + w0 : int(i_to - 0.03 * fs)]
+            if len(mid) and np.mean(np.abs(mid - level_g) < st.planted_tol_g) < 0.9:
+                self.rejections_.append((float(sig.time_of(p)), "ball not planted throughout"))
+                continue
+            gap = not sig.valid[int(np.floor(i_land)) : int(np.ceil(i_to)) + 1].all()
+            busy_until = int(np.ceil(i_to))
+            contacts.append(
+                Contact(
+                    landing_s=float(sig.time_of(i_land)),
+                    takeoff_s=float(sig.time_of(i_to)),
+                    contact_ms=1000.0 * tc,
+                    flight_ms=None,
+                    impact_g=float(fb[p] / GRAVITY_MPS2),
+                    in_gap=gap,
+                )
+            )
+        rounds = _group_rounds(contacts, sorted(finals), st, body_mass_kg)
+        tf = _ten_five(contacts, rounds) if ten_five else None
+        self.result_ = PogoResult(
+            sample_rate_hz=float(fs_hz),
+            contacts=contacts,
+            rounds=rounds,
+            lever_arm_m=r,
+            body_mass_kg=body_mass_kg,
+            ten_five=tf,
+            rejected_candidates=int((~keep).sum()),
+        )
+        return self.result_
+
+
+def _group_rounds(
+    contacts: list[Contact], finals: list[float], st: PogoSettings, body_mass_kg: float | None
+) -> list[PogoRound]:
+    """Flights, per-contact measures and rounds (sets ``flight_ms`` etc. in place)."""
+    if not contacts:
+        return []
+    finals_arr = np.asarray(finals, float)
+    # A round continues while the next landing follows the take-off within a flight.
+    round_idx = 0
+    starts = [0]
+    for k, c in enumerate(contacts):
+        c.round_index = round_idx
+        nxt = contacts[k + 1] if k + 1 < len(contacts) else None
+        horizon = c.takeoff_s + st.max_flight_s
+        if nxt is not None:
+            horizon = min(horizon, nxt.landing_s)
+        stop = finals_arr[(finals_arr > c.takeoff_s) & (finals_arr < horizon)]
+        if nxt is not None and not len(stop) and nxt.landing_s - c.takeoff_s <= st.max_flight_s:
+            c.flight_ms = 1000.0 * (nxt.landing_s - c.takeoff_s)
+        else:
+            if len(stop):
+                c.flight_to_stop_ms = 1000.0 * (float(stop[0]) - c.takeoff_s)
+            if nxt is not None:
+                round_idx += 1
+                starts.append(k + 1)
+    for c in contacts:
+        # The flight into the final landing is a real flight: its measures count.
+        flight = c.flight_ms if c.flight_ms is not None else c.flight_to_stop_ms
+        if flight is not None:
+            tf, tc = flight / 1000.0, c.contact_ms / 1000.0
+            c.jump_height_cm = float(100.0 * jump_height_m(tf))
+            c.rsi_flight_contact = tf / tc
+            c.rsi_height_contact_mps = float(jump_height_m(tf)) / tc
+            if body_mass_kg:
+                c.stiffness_kn_per_m = float(leg_stiffness_n_per_m(tc, tf, body_mass_kg)) / 1e3
+    rounds = []
+    kept: list[Contact] = []
+    bounds = starts + [len(contacts)]
+    for i in range(len(starts)):
+        members = contacts[bounds[i] : bounds[i + 1]]
+        if len(members) < st.min_round_contacts:
+            continue
+        for c in members:
+            c.round_index = len(rounds)
+        kept += members
+        rounds.append(_round_summary(len(rounds), members, finals_arr, st))
+    contacts[:] = kept
+    return rounds
+
+
+def _round_summary(
+    i: int, members: list[Contact], finals: np.ndarray, st: PogoSettings
+) -> PogoRound:
+    tc = np.array([c.contact_ms for c in members])
+    tf = np.array([c.flight_ms for c in members if c.flight_ms is not None])
+    land = np.array([c.landing_s for c in members])
+    period = np.diff(land)
+    last = members[-1]
+    final = last.takeoff_s + last.flight_to_stop_ms / 1000.0 if last.flight_to_stop_ms else None
+    q = max(1, len(tc) // 4)
+    drift = 100.0 * (tc[-q:].mean() - tc[:q].mean()) / tc[:q].mean() if len(tc) >= 4 else None
+    # Rhythm: coefficient of variation of the hop period over a sliding window of
+    # rhythm_window hops; lost when it exceeds rhythm_cv_pct in two windows in a row.
+    lost_s = None
+    k = st.rhythm_window
+    if len(period) >= k + 1:
+        win = np.lib.stride_tricks.sliding_window_view(period, k)
+        cv = 100.0 * win.std(axis=1) / win.mean(axis=1)
+        bad = cv > st.rhythm_cv_pct
+        both = np.flatnonzero(bad[:-1] & bad[1:])
+        if len(both):
+            lost_s = float(land[both[0] + k])
+    rsi = [c.rsi_flight_contact for c in members if c.rsi_flight_contact is not None]
+    return PogoRound(
+        start_s=float(members[0].landing_s),
+        end_s=float(last.takeoff_s),
+        contacts=len(members),
+        final_landing_s=final,
+        contact_ms_mean=float(tc.mean()),
+        contact_ms_sd=float(tc.std(ddof=1)) if len(tc) > 1 else 0.0,
+        flight_ms_mean=float(tf.mean()) if len(tf) else None,
+        flight_ms_sd=float(tf.std(ddof=1)) if len(tf) > 1 else None,
+        hop_frequency_hz=float(1.0 / np.mean(period)) if len(period) else None,
+        period_cv_pct=float(100.0 * period.std() / period.mean()) if len(period) > 1 else None,
+        contact_drift_pct=float(drift) if drift is not None else None,
+        rhythm_lost=lost_s is not None,
+        rhythm_lost_s=lost_s,
+        rsi_flight_contact_mean=float(np.mean(rsi)) if rsi else None,
+    )
+
+
+def _ten_five(contacts: list[Contact], rounds: list[PogoRound]) -> TenFive | None:
+    """The 10/5 test: the first round of at least 10 contacts; best 5 RSI of its first 10."""
+    for i, rd in enumerate(rounds):
+        members = [c for c in contacts if c.round_index == i]
+        if rd.contacts < 10:
+            continue
+        ten = members[:10]
+        rsi = np.array(
+            [np.nan if c.rsi_flight_contact is None else c.rsi_flight_contact for c in ten]
+        )
+        order = [int(j) for j in np.argsort(-np.nan_to_num(rsi, nan=-1.0))[:5]]
+        best = [ten[j] for j in order]
+        return TenFive(
+            round_index=i,
+            rsi_best5=float(np.nanmean(rsi[order])),
+            best5_contact_indices=sorted(contacts.index(c) for c in best),
+            contact_ms_best5=float(np.mean([c.contact_ms for c in best])),
+            flight_ms_best5=float(np.nanmean([c.flight_ms or np.nan for c in best])),
+        )
+    return None
+
+
+def analyze_pogo(t_s, acc_mps2, gyr_dps, *, fs_hz, body_mass_kg=None, ten_five=False,
+                 settings=None) -> PogoResult:  # fmt: skip
+    """Functional form of :class:`PogoAnalyzer`."""
+    return PogoAnalyzer(settings).analyze(
+        t_s, acc_mps2, gyr_dps, fs_hz=fs_hz, body_mass_kg=body_mass_kg, ten_five=ten_five
+    )
+
+
+__all__ = [
+    "Contact",
+    "PogoAnalyzer",
+    "PogoResult",
+    "PogoRound",
+    "PogoSettings",
+    "TenFive",
+    "analyze_pogo",
+    "jump_height_m",
+    "leg_stiffness_n_per_m",
+    "runs",
+]
