@@ -13,19 +13,22 @@ from pathlib import Path
 
 from analysis.heel_raise import analyze_heel_raises
 from analysis.heel_rise_test import heel_rise_test, limb_symmetry
+from analysis.pogo import analyze_pogo
 from analysis.prescriptions import TempoError, TempoPrescription
 from cli.report import (
     heel_raise_json,
     heel_raise_table,
     heel_rise_test_json,
     heel_rise_test_table,
+    pogo_json,
+    pogo_table,
     symmetry_json,
     symmetry_table,
 )
 from imu.recording import RecordingError, read_recording, write_recording
 
 #: The lowest rate each analysis accepts (Hz).
-MIN_RATE_HZ = {"heel-raise": 50.0}
+MIN_RATE_HZ = {"heel-raise": 50.0, "pogo": 100.0}
 
 
 class UsageError(Exception):
@@ -59,8 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--exercise", required=True, choices=sorted(MIN_RATE_HZ))
     a.add_argument(
         "--test",
-        choices=["heel-rise"],
-        help="score a standard test: heel-rise = single-leg test at 60 bpm (protocols.md)",
+        choices=["heel-rise", "10-5"],
+        help="score a standard test: heel-rise = single-leg test at 60 bpm (heel-raise); "
+        "10-5 = repeated jump test, mean RSI of the best 5 of 10 (pogo)",
     )
     a.add_argument(
         "--body-mass-kg",
@@ -82,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("synth", help="write a synthetic recording and its ground truth")
     s.add_argument("out", help="output CSV path; the truth goes to OUT.truth.json")
-    s.add_argument("--exercise", default="heel-raise", choices=["heel-raise"])
+    s.add_argument("--exercise", default="heel-raise", choices=["heel-raise", "pogo"])
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--rate-hz", type=_positive("--rate-hz"), default=400.0)
     s.add_argument("--mounting", choices=["laces", "heel", "lateral", "medial"])
@@ -97,6 +101,11 @@ def _analyze(args: argparse.Namespace) -> int:
             tempo = TempoPrescription.parse(args.tempo)
         except TempoError as e:
             raise UsageError(f"--tempo: {e}") from None
+    tests_for = {"heel-rise": "heel-raise", "10-5": "pogo"}
+    if args.test and tests_for[args.test] != args.exercise:
+        raise UsageError(f"--test {args.test} goes with --exercise {tests_for[args.test]}")
+    if args.exercise == "pogo":
+        return _analyze_pogo(args)
     if len(args.files) > 2:
         raise UsageError(f"at most two files (left and right), got {len(args.files)}")
     if args.involved and len(args.files) != 2:
@@ -145,6 +154,29 @@ def _analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _analyze_pogo(args: argparse.Namespace) -> int:
+    if args.tempo:
+        raise UsageError("--tempo applies to --exercise heel-raise")
+    if len(args.files) != 1:
+        raise UsageError("--exercise pogo takes one file (one shoe sensor)")
+    path = args.files[0]
+    rec = read_recording(path, min_rate_hz=MIN_RATE_HZ["pogo"])
+    mass = args.body_mass_kg or rec.meta_float("body_mass_kg")
+    res = analyze_pogo(
+        rec.t_s,
+        rec.acc_mps2,
+        rec.gyr_dps,
+        fs_hz=rec.fs_hz,
+        body_mass_kg=mass,
+        ten_five=args.test == "10-5",
+    )
+    if args.json:
+        print(json.dumps(pogo_json(res, source=path)))
+    else:
+        print(pogo_table(res, source=path))
+    return 0
+
+
 def _sides(files: list[str], recs: list) -> list[str]:
     """Side of each file: the header's ``side``; with two files they must differ."""
     if len(recs) == 1:
@@ -159,11 +191,11 @@ def _sides(files: list[str], recs: list) -> list[str]:
 
 
 def _synth(args: argparse.Namespace) -> int:
+    from imu.synth.hops import pogo_session
     from imu.synth.scenarios import heel_raise_session
 
-    rec, truth = heel_raise_session(
-        args.seed, args.rate_hz, mounting=args.mounting, packet_loss=args.packet_loss
-    )
+    make = pogo_session if args.exercise == "pogo" else heel_raise_session
+    rec, truth = make(args.seed, args.rate_hz, mounting=args.mounting, packet_loss=args.packet_loss)
     write_recording(args.out, rec)
     Path(str(args.out) + ".truth.json").write_text(json.dumps(truth, indent=1))
     print(f"wrote {args.out} ({len(rec)} samples, {rec.duration_s:.1f} s) and its truth file")

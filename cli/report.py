@@ -9,6 +9,7 @@ from analysis.heel_rise_test import (
     HeelRiseTestResult,
     LimbSymmetry,
 )
+from analysis.pogo import PogoResult
 
 
 def _r(x: float | None, nd: int = 3) -> float | None:
@@ -220,3 +221,131 @@ def symmetry_table(s: LimbSymmetry) -> str:
         f"Limb symmetry index ({s.involved} / other side x 100): {', '.join(cells)}; "
         f"below the {LSI_TARGET_PCT:.0f} % target: {below}"
     )
+
+
+def pogo_json(res: PogoResult, source: str | None = None) -> dict:
+    """The ``--json`` object for ``--exercise pogo`` (contract of issue 3).
+
+    Required keys: ``exercise``, ``sample_rate_hz``, ``contacts`` (``landing_s``,
+    ``takeoff_s``, ``contact_ms``, ``flight_ms``, null for the last contact of a round) and
+    ``rounds`` (``start_s``, ``end_s``, ``contacts``). Everything else is extra.
+    """
+    contacts = [
+        {
+            "landing_s": _r(c.landing_s, 4),
+            "takeoff_s": _r(c.takeoff_s, 4),
+            "contact_ms": _r(c.contact_ms, 1),
+            "flight_ms": _r(c.flight_ms, 1),
+            "round": c.round_index + 1,
+            "flight_to_stop_ms": _r(c.flight_to_stop_ms, 1),
+            "jump_height_cm": _r(c.jump_height_cm, 1),
+            "rsi_flight_contact": _r(c.rsi_flight_contact, 2),
+            "rsi_height_contact_mps": _r(c.rsi_height_contact_mps, 3),
+            "stiffness_kn_per_m": _r(c.stiffness_kn_per_m, 1),
+            "impact_g": _r(c.impact_g, 1),
+            "gap": bool(c.in_gap),
+        }
+        for c in res.contacts
+    ]
+    rounds = [
+        {
+            "start_s": _r(rd.start_s),
+            "end_s": _r(rd.end_s),
+            "contacts": rd.contacts,
+            "final_landing_s": _r(rd.final_landing_s),
+            "contact_ms_mean": _r(rd.contact_ms_mean, 1),
+            "contact_ms_sd": _r(rd.contact_ms_sd, 1),
+            "flight_ms_mean": _r(rd.flight_ms_mean, 1),
+            "flight_ms_sd": _r(rd.flight_ms_sd, 1),
+            "hop_frequency_hz": _r(rd.hop_frequency_hz, 3),
+            "period_cv_pct": _r(rd.period_cv_pct, 1),
+            "contact_drift_pct": _r(rd.contact_drift_pct, 1),
+            "rhythm_lost": rd.rhythm_lost,
+            "rhythm_lost_s": _r(rd.rhythm_lost_s, 2),
+            "rsi_flight_contact_mean": _r(rd.rsi_flight_contact_mean, 2),
+        }
+        for rd in res.rounds
+    ]
+    out = {
+        "exercise": "pogo",
+        "sample_rate_hz": float(res.sample_rate_hz),
+        "contacts": contacts,
+        "rounds": rounds,
+        "definitions": {
+            "landing_s": "first instant of ground contact (force plate, 20 N)",
+            "takeoff_s": "last instant of ground contact (force plate, 20 N)",
+            "rsi_flight_contact": "flight time / contact time",
+            "rsi_height_contact_mps": "jump height (g t_flight^2 / 8) / contact time, m/s",
+            "stiffness_kn_per_m": "sine-wave model, needs body_mass_kg",
+        },
+        "body_mass_kg": res.body_mass_kg,
+        "lever_arm_m": [round(float(x), 3) for x in res.lever_arm_m],
+    }
+    if res.ten_five is not None:
+        tf = res.ten_five
+        out["test"] = {
+            "name": "10-5",
+            "round": tf.round_index + 1,
+            "rsi_best5": round(tf.rsi_best5, 2),
+            "rsi_definition": "flight time / contact time",
+            "best5_contacts": [k + 1 for k in tf.best5_contact_indices],
+            "contact_ms_best5": round(tf.contact_ms_best5, 1),
+            "flight_ms_best5": round(tf.flight_ms_best5, 1),
+        }
+    if source:
+        out["file"] = source
+    return out
+
+
+def pogo_table(res: PogoResult, source: str | None = None) -> str:
+    """Readable pogo report: one line per contact, then one per round."""
+    head = f"Pogo/hops in {source}" if source else "Pogo/hops"
+    lines = [f"{head}: {len(res.contacts)} contacts in {len(res.rounds)} round(s)"]
+    lines.append(
+        "landing/take-off = first/last instant of ground contact (as a 20 N force plate); "
+        "RSI = flight/contact"
+    )
+    hdr = f"{'rnd':>3} {'#':>3} {'landing s':>9} {'contact ms':>10} {'flight ms':>9} {'height cm':>9} {'RSI':>5}"
+    if res.body_mass_kg:
+        hdr += f" {'k kN/m':>7}"
+    lines += [hdr, "-" * len(hdr)]
+    count: dict[int, int] = {}
+    for c in res.contacts:
+        count[c.round_index] = count.get(c.round_index, 0) + 1
+        row = (
+            f"{c.round_index + 1:>3} {count[c.round_index]:>3} {c.landing_s:>9.3f} "
+            f"{c.contact_ms:>10.1f} {_f(c.flight_ms, '{:.1f}'):>9} "
+            f"{_f(c.jump_height_cm, '{:.1f}'):>9} {_f(c.rsi_flight_contact, '{:.2f}'):>5}"
+        )
+        if res.body_mass_kg:
+            row += f" {_f(c.stiffness_kn_per_m, '{:.1f}'):>7}"
+        if c.in_gap:
+            row += "  data gap"
+        lines.append(row)
+    lines.append("")
+    for k, rd in enumerate(res.rounds, 1):
+        flight = (
+            f", flight {rd.flight_ms_mean:.0f} +- {rd.flight_ms_sd or 0:.0f} ms"
+            if rd.flight_ms_mean is not None
+            else ""
+        )
+        rhythm = f"; rhythm lost at {rd.rhythm_lost_s:.1f} s" if rd.rhythm_lost else "; rhythm held"
+        drift = (
+            f", contact time {rd.contact_drift_pct:+.0f} % first to last quarter"
+            if rd.contact_drift_pct is not None
+            else ""
+        )
+        lines.append(
+            f"Round {k}: {rd.contacts} contacts, {rd.start_s:.1f}-{rd.end_s:.1f} s; contact "
+            f"{rd.contact_ms_mean:.0f} +- {rd.contact_ms_sd:.0f} ms{flight}; "
+            f"{_f(rd.hop_frequency_hz, '{:.2f}')} hops/s, period CV "
+            f"{_f(rd.period_cv_pct, '{:.1f}')} %{drift}{rhythm}"
+        )
+    if res.ten_five is not None:
+        tf = res.ten_five
+        lines.append(
+            f"10/5 test (round {tf.round_index + 1}): RSI (flight/contact) of the best 5 of 10 = "
+            f"{tf.rsi_best5:.2f} (contact {tf.contact_ms_best5:.0f} ms, flight "
+            f"{tf.flight_ms_best5:.0f} ms; trained athletes: about 2.5, 180 ms, 440 ms)"
+        )
+    return "\n".join(lines)

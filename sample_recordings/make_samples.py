@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from imu.recording import write_recording
+from imu.synth.hops import PogoSetup, pogo_session
 from imu.synth.scenarios import HeelRaiseSetup, Tempo, heel_raise_session
 
 HERE = Path(__file__).parent
@@ -50,9 +51,32 @@ SAMPLES = {
     ),
 }
 
+POGO_SAMPLES = {
+    # Two 15 s rounds of double-leg pogo jumps at 400 Hz, sensor on the laces, 25 s of
+    # rest between them, a little fatigue (contacts lengthen through each round).
+    "pogo_rounds_left.csv": dict(
+        seed=5,
+        fs_hz=400.0,
+        mounting="laces",
+        packet_loss=0.002,
+        setup=PogoSetup(
+            kind="pogo",
+            n_rounds=2,
+            round_s=15.0,
+            contact_ms=175.0,
+            flight_ms=320.0,
+            fatigue=0.08,
+            rest_between_rounds_s=25.0,
+            walk_between_rounds=False,
+        ),
+    ),
+}
+
 if __name__ == "__main__":
-    for name, kw in SAMPLES.items():
-        rec, truth = heel_raise_session(**kw)
+    jobs = [(heel_raise_session, n, kw) for n, kw in SAMPLES.items()]
+    jobs += [(pogo_session, n, kw) for n, kw in POGO_SAMPLES.items()]
+    for make, name, kw in jobs:
+        rec, truth = make(**kw)
         write_recording(HERE / name, rec)
         (HERE / (name + ".truth.json")).write_text(json.dumps(truth, indent=1) + "\n")
         print(name, len(rec), "samples")
