@@ -241,7 +241,7 @@ def fit_lever_arm(
     That leaves three unknowns.
 
     Not every window is a real contact (a candidate may be a take-off burst or a step),
-    so ``r`` is first found by least median of squares over a 2 cm grid within
+    so ``r`` is first found by least trimmed squares over a 3 cm grid within
     ``reach_m`` of the ball, then refined by least squares on the windows that fit.
 
     Parameters
@@ -275,10 +275,10 @@ def fit_lever_arm(
         np.add.at(bk, owner, np.einsum("nij,ni->nj", ad, yd))
         ck = np.zeros(len(cnt))
         np.add.at(ck, owner, (yd**2).sum(axis=1))
-        ax = np.arange(-reach_m, reach_m + 1e-9, 0.02)
+        ax = np.arange(-reach_m, reach_m + 1e-9, 0.03)
         grid = np.stack(np.meshgrid(ax, ax, ax, indexing="ij"), -1).reshape(-1, 3)
         grid = grid[np.linalg.norm(grid, axis=1) <= reach_m]
-        sub = np.linspace(0, len(cnt) - 1, min(len(cnt), 200)).astype(int)
+        sub = np.linspace(0, len(cnt) - 1, min(len(cnt), 120)).astype(int)
         ss = (
             ck[sub][None]
             - 2 * grid @ bk[sub].T

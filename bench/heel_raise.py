@@ -23,6 +23,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
+from common import tile_hour  # noqa: E402
 
 from analysis.heel_raise import analyze_heel_raises  # noqa: E402
 from imu.synth.scenarios import heel_raise_session  # noqa: E402
@@ -99,14 +100,7 @@ def accuracy(n_sessions: int) -> None:
 
 def _hour(loss: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One hour at 1 kHz: a synthetic session tiled, optionally with lost packets."""
-    rec, _ = heel_raise_session(5, 1000.0, packet_loss=loss)
-    reps = int(np.ceil(3600.0 / rec.duration_s))
-    period = rec.t_s[-1] + 1e-3
-    t = np.concatenate([rec.t_s + k * period for k in range(reps)])
-    keep = t < 3600.0
-    acc = np.tile(rec.acc_mps2, (reps, 1))[keep]
-    gyr = np.tile(rec.gyr_dps, (reps, 1))[keep]
-    return t[keep], acc, gyr
+    return tile_hour(heel_raise_session(5, 1000.0, packet_loss=loss)[0])
 
 
 def speed() -> None:

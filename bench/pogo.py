@@ -22,6 +22,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
+from common import tile_hour  # noqa: E402
 
 from analysis.pogo import analyze_pogo  # noqa: E402
 from imu.synth.hops import KINDS, pogo_session, random_pogo_setup  # noqa: E402
@@ -117,14 +118,7 @@ def accuracy(n_sessions: int) -> None:
 
 def speed() -> None:
     setup = random_pogo_setup(np.random.default_rng(5), "easy-bounce")
-    rec, _ = pogo_session(5, 1000.0, setup=setup, mounting="laces")
-    reps = int(np.ceil(3600.0 / rec.duration_s))
-    period = rec.t_s[-1] + 1e-3
-    t = np.concatenate([rec.t_s + k * period for k in range(reps)])
-    keep = t < 3600.0
-    acc = np.tile(rec.acc_mps2, (reps, 1))[keep]
-    gyr = np.tile(rec.gyr_dps, (reps, 1))[keep]
-    t = t[keep]
+    t, acc, gyr = tile_hour(pogo_session(5, 1000.0, setup=setup, mounting="laces")[0])
     t0 = time.perf_counter()
     res = analyze_pogo(t, acc, gyr, fs_hz=1000.0)
     ours = time.perf_counter() - t0
