@@ -486,20 +486,20 @@ class PogoAnalyzer:
         cand, windows = self._candidates(fnorm, sig, w0, w1)
         r, offset = fit_lever_arm(sig, w, alpha, windows)
         # Then candidates from the ball's specific force, where impacts stand out
-        # whatever the mounting, and refit until the lever arm settles (to 2 mm).
-        for it in range(4):
+        # whatever the mounting, and refit until the lever arm settles (to 5 mm).
+        for it in range(3):
             fb = np.linalg.norm(sig.acc_mps2 - _rot_terms(w, alpha, r), axis=1)
             cand, windows = self._candidates(fb, sig, w0, w1)
             r_new, offset = fit_lever_arm(sig, w, alpha, windows, init=r, search=it == 0)
             moved = float(np.linalg.norm(r_new - r))
             r = r_new
-            if moved < 0.002:
+            if moved < 0.005:  # fb and its candidates for r_new would be all but the same
                 break
-        fb = np.linalg.norm(sig.acc_mps2 - _rot_terms(w, alpha, r), axis=1)
+        else:
+            fb = np.linalg.norm(sig.acc_mps2 - _rot_terms(w, alpha, r), axis=1)
+            cand, windows = self._candidates(fb, sig, w0, w1)
         self.ball_force_g_ = fb / GRAVITY_MPS2
-        # Pass 2: the ball's own specific force, where an impact is the largest thing
-        # whatever the mounting; keep the candidates after which the ball is planted.
-        cand, windows = self._candidates(fb, sig, w0, w1)
+        # Keep the candidates on the ball's force after which the ball is planted.
         rms = planted_misfit(sig, w, alpha, windows, r, offset)
         keep = rms < st.max_planted_rms_mps2
         planted = cand[keep]
