@@ -437,3 +437,33 @@ def analyze_heel_raises(
     return HeelRaiseAnalyzer(settings).analyze(
         t_s, acc_mps2, gyr_dps, fs_hz=fs_hz, foot_length_cm=foot_length_cm, tempo=tempo
     )
+
+
+@dataclass
+class SideBalance:
+    """Left vs right over whole recordings: totals and left / right x 100 per measure."""
+
+    left: dict[str, float | None]
+    right: dict[str, float | None]
+    left_pct_of_right: dict[str, float | None]
+
+
+def side_balance(left: HeelRaiseResult, right: HeelRaiseResult) -> SideBalance:
+    """Compare two shoes' heel-raise work: reps, clean reps, mean range, mean heel rise.
+
+    Means are over the full reps (not partial, not dropped), as a coach compares them.
+    """
+
+    def summary(res: HeelRaiseResult) -> dict[str, float | None]:
+        full = [r for r in res.reps if not (r.partial or r.dropped)] or res.reps
+        heights = [r.heel_rise_cm for r in full if r.heel_rise_cm is not None]
+        return {
+            "reps": float(len(res.reps)),
+            "clean_reps": float(sum(r.clean for r in res.reps)),
+            "mean_rom_deg": float(np.mean([r.rom_deg for r in full])) if full else None,
+            "mean_heel_rise_cm": float(np.mean(heights)) if heights else None,
+        }
+
+    a, b = summary(left), summary(right)
+    pct = {k: (100.0 * a[k] / b[k] if a[k] is not None and b[k] else None) for k in a}
+    return SideBalance(a, b, pct)

@@ -11,11 +11,13 @@ import json
 import sys
 from pathlib import Path
 
-from analysis.heel_raise import analyze_heel_raises
+from analysis.heel_raise import analyze_heel_raises, side_balance
 from analysis.heel_rise_test import heel_rise_test, limb_symmetry
 from analysis.pogo import analyze_pogo
 from analysis.prescriptions import TempoError, TempoPrescription
 from cli.report import (
+    balance_json,
+    balance_table,
     heel_raise_json,
     heel_raise_table,
     heel_rise_test_json,
@@ -122,6 +124,7 @@ def _analyze(args: argparse.Namespace) -> int:
         test = heel_rise_test(res, body_mass_kg=mass) if args.test == "heel-rise" else None
         reports[side] = (path, res, test)
     sym = None
+    balance = side_balance(reports["left"][1], reports["right"][1]) if len(reports) == 2 else None
     if len(reports) == 2 and args.test == "heel-rise":
         tests = {s: r[2] for s, r in reports.items()}
         if all(t is not None for t in tests.values()):
@@ -139,6 +142,7 @@ def _analyze(args: argparse.Namespace) -> int:
             out = {
                 "exercise": "heel-raise",
                 "sensors": objs,
+                "balance": balance_json(balance),
                 "symmetry": symmetry_json(sym) if sym else None,
             }
         print(json.dumps(out))
@@ -148,6 +152,8 @@ def _analyze(args: argparse.Namespace) -> int:
             blocks.append(heel_raise_table(res, source=path))
             if args.test:
                 blocks.append(heel_rise_test_table(test, source=path))
+        if balance:
+            blocks.append(balance_table(balance))
         if sym:
             blocks.append(symmetry_table(sym))
         print("\n\n".join(blocks))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analysis.heel_raise import HeelRaiseResult
+from analysis.heel_raise import HeelRaiseResult, SideBalance
 from analysis.heel_rise_test import (
     LSI_TARGET_PCT,
     NORMS,
@@ -347,5 +347,32 @@ def pogo_table(res: PogoResult, source: str | None = None) -> str:
             f"10/5 test (round {tf.round_index + 1}): RSI (flight/contact) of the best 5 of 10 = "
             f"{tf.rsi_best5:.2f} (contact {tf.contact_ms_best5:.0f} ms, flight "
             f"{tf.flight_ms_best5:.0f} ms; trained athletes: about 2.5, 180 ms, 440 ms)"
+        )
+    return "\n".join(lines)
+
+
+def balance_json(b: SideBalance) -> dict:
+    """Left vs right object of a two-file heel-raise analysis."""
+    return {
+        "left": {k: _r(v, 2) for k, v in b.left.items()},
+        "right": {k: _r(v, 2) for k, v in b.right.items()},
+        "left_pct_of_right": {k: _r(v, 1) for k, v in b.left_pct_of_right.items()},
+    }
+
+
+def balance_table(b: SideBalance) -> str:
+    """Readable left vs right comparison."""
+    names = {
+        "reps": ("reps", "{:.0f}"),
+        "clean_reps": ("clean reps", "{:.0f}"),
+        "mean_rom_deg": ("mean range deg", "{:.1f}"),
+        "mean_heel_rise_cm": ("mean heel rise cm", "{:.1f}"),
+    }
+    lines = ["Left vs right (full reps):"]
+    for k, (label, fmt) in names.items():
+        pct = b.left_pct_of_right[k]
+        lines.append(
+            f"  {label:<18} left {_f(b.left[k], fmt):>6}  right {_f(b.right[k], fmt):>6}"
+            f"  left = {_f(pct, '{:.0f}')} % of right"
         )
     return "\n".join(lines)

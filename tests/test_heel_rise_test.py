@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 def _test_setup(**kw) -> HeelRaiseSetup:
     # On the metronome: 1 s up, 1 s down, no pause; a person following a beat does not
     # drift, so little tempo jitter and no speeding up of the lowering.
-    return HeelRaiseSetup(
+    base = dict(
         n_sets=1,
         reps_per_set=(25,),
         tempo=Tempo(1.0, 0.0, 1.0, 0.0),
@@ -29,8 +29,8 @@ def _test_setup(**kw) -> HeelRaiseSetup:
         fatigue_down=0.0,
         fatigue_rom=0.15,
         rom_deg=32.0,
-        **kw,
     )
+    return HeelRaiseSetup(**{**base, **kw})
 
 
 def _score(rec, mass=70.0):
@@ -113,3 +113,30 @@ def test_two_files_need_both_sides(tmp_path):
     )  # fmt: skip
     assert out.returncode == 2
     assert "side" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_left_right_balance_of_two_sets(tmp_path):
+    """Two shoes, no test: the comparison follows the true ranges of motion."""
+    weak, t_weak = heel_raise_session(
+        9, 200.0, setup=_test_setup(rom_deg=24.0, reps_per_set=(12,)), side="left"
+    )
+    strong, t_strong = heel_raise_session(
+        10, 200.0, setup=_test_setup(rom_deg=32.0, reps_per_set=(12,)), side="right"
+    )
+    write_recording(tmp_path / "l.csv", weak)
+    write_recording(tmp_path / "r.csv", strong)
+    out = subprocess.run(
+        [sys.executable, "-m", "cli.main", "analyze", str(tmp_path / "l.csv"),
+         str(tmp_path / "r.csv"), "--exercise", "heel-raise", "--json"],
+        capture_output=True, text=True, cwd=REPO,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    bal = json.loads(out.stdout)["balance"]
+    true_pct = (
+        100
+        * np.mean([r["rom_deg"] for r in t_weak["reps"]])
+        / np.mean([r["rom_deg"] for r in t_strong["reps"]])
+    )
+    # Within 3 percentage points of the true ratio (about 1 deg of range).
+    assert bal["left_pct_of_right"]["mean_rom_deg"] == pytest.approx(true_pct, abs=3.0)
+    assert bal["left"]["reps"] == 12 and bal["right"]["reps"] == 12
