@@ -34,7 +34,7 @@ from scipy.ndimage import uniform_filter1d
 
 from analysis.orientation import FootAlignment, sagittal_motion, still_mask
 from analysis.prescriptions import TempoPrescription, TempoTolerance, movement_times
-from analysis.signals import UniformSignal, to_uniform
+from analysis.signals import UniformSignal, block_mean, to_uniform
 
 GRAVITY_MPS2 = 9.80665
 #: Ball of the foot at 72 % of foot length from the heel (anthropometric average).
@@ -112,21 +112,6 @@ class HeelRaiseResult:
     foot_length_cm: float | None
     tempo: TempoPrescription | None
     tolerance: TempoTolerance
-
-
-def block_mean(sig: UniformSignal, max_rate_hz: float) -> UniformSignal:
-    """Average blocks of samples down to at most ``max_rate_hz`` (an anti-alias mean).
-
-    Each block's time is its centre, so no delay is introduced.
-    """
-    k = max(1, int(np.floor(sig.fs_hz / max_rate_hz)))
-    if k == 1:
-        return sig
-    m = sig.n // k
-    acc = sig.acc_mps2[: m * k].reshape(m, k, 3).mean(axis=1)
-    gyr = sig.gyr_dps[: m * k].reshape(m, k, 3).mean(axis=1)
-    valid = sig.valid[: m * k].reshape(m, k).all(axis=1)
-    return UniformSignal(sig.t0_s + 0.5 * (k - 1) / sig.fs_hz, sig.fs_hz / k, acc, gyr, valid)
 
 
 def _crossing(x: np.ndarray, lo: int, hi: int, level: float, rising: bool, last: bool):

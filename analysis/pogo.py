@@ -38,7 +38,7 @@ from scipy import optimize, signal
 from scipy.ndimage import uniform_filter1d
 from scipy.spatial.transform import Rotation
 
-from analysis.signals import UniformSignal, runs, to_uniform
+from analysis.signals import UniformSignal, block_mean, runs, to_uniform
 
 GRAVITY_MPS2 = 9.80665
 
@@ -47,6 +47,7 @@ GRAVITY_MPS2 = 9.80665
 class PogoSettings:
     """Detector settings, in physical units."""
 
+    coarse_rate_hz: float = 250.0  # contacts and lever arm are found at this rate
     min_impact_g: float = 2.0  # candidate landings: peaks of |specific force| above this
     planted_window_s: tuple[float, float] = (0.04, 0.10)  # after a landing: ball still
     max_planted_rms_mps2: float = 1.5  # residual of the pivot fit in that window
@@ -473,37 +474,50 @@ class PogoAnalyzer:
         self.signal_ = sig
         fs = sig.fs_hz
         n = sig.n
-        w = np.radians(sig.gyr_dps)
-        w = w - np.median(w, axis=0)  # bias: the median rate of a session is ~0
-        win = max(3, int(round(0.006 * fs)) | 1)  # derivative over ~6 ms (3 samples at least)
-        alpha = signal.savgol_filter(w, win, 2, deriv=1, delta=1.0 / fs, axis=0)
-        fnorm = np.linalg.norm(sig.acc_mps2, axis=1)
+        bias = np.median(np.radians(sig.gyr_dps), axis=0)  # the median rate of a session ~0
 
-        w0, w1 = (int(round(x * fs)) for x in st.planted_window_s)
-        w1 = max(w1, w0 + 3)
+        def rates(s: UniformSignal) -> tuple[np.ndarray, np.ndarray]:
+            w = np.radians(s.gyr_dps) - bias
+            win = max(3, int(round(0.006 * s.fs_hz)) | 1)  # derivative over ~6 ms, >= 3 samples
+            return w, signal.savgol_filter(w, win, 2, deriv=1, delta=1.0 / s.fs_hz, axis=0)
+
+        # Finding the contacts and the lever arm needs no more than 250 Hz (anti-alias
+        # block means); the edges are then read at the full rate.
+        sc = block_mean(sig, st.coarse_rate_hz)
+        k_blk = int(round(fs / sc.fs_hz))
+        w_c, alpha_c = rates(sc)
+        c0, c1 = (int(round(x * sc.fs_hz)) for x in st.planted_window_s)
+        c1 = max(c1, c0 + 3)
         # Pass 1: candidates from the sensor's own |f| (the rotation terms can make a
         # contact's hump rival its impact at some mountings): enough to fit r.
-        cand, windows = self._candidates(fnorm, sig, w0, w1)
-        r, offset = fit_lever_arm(sig, w, alpha, windows)
+        cand, windows = self._candidates(np.linalg.norm(sc.acc_mps2, axis=1), sc, c0, c1)
+        r, offset = fit_lever_arm(sc, w_c, alpha_c, windows)
         # Then candidates from the ball's specific force, where impacts stand out
         # whatever the mounting, and refit until the lever arm settles (to 5 mm).
         for it in range(3):
-            fb = np.linalg.norm(sig.acc_mps2 - _rot_terms(w, alpha, r), axis=1)
-            cand, windows = self._candidates(fb, sig, w0, w1)
-            r_new, offset = fit_lever_arm(sig, w, alpha, windows, init=r, search=it == 0)
+            fb_c = np.linalg.norm(sc.acc_mps2 - _rot_terms(w_c, alpha_c, r), axis=1)
+            cand, windows = self._candidates(fb_c, sc, c0, c1)
+            r_new, offset = fit_lever_arm(sc, w_c, alpha_c, windows, init=r, search=it == 0)
             moved = float(np.linalg.norm(r_new - r))
             r = r_new
             if moved < 0.005:  # fb and its candidates for r_new would be all but the same
                 break
         else:
-            fb = np.linalg.norm(sig.acc_mps2 - _rot_terms(w, alpha, r), axis=1)
-            cand, windows = self._candidates(fb, sig, w0, w1)
-        self.ball_force_g_ = fb / GRAVITY_MPS2
+            fb_c = np.linalg.norm(sc.acc_mps2 - _rot_terms(w_c, alpha_c, r), axis=1)
+            cand, windows = self._candidates(fb_c, sc, c0, c1)
         # Keep the candidates on the ball's force after which the ball is planted.
-        rms = planted_misfit(sig, w, alpha, windows, r, offset)
+        rms = planted_misfit(sc, w_c, alpha_c, windows, r, offset)
         keep = rms < st.max_planted_rms_mps2
-        planted = cand[keep]
-        fnorm = fb  # the landing edge is read on the ball's specific force too
+        # The ball's force at the full rate, and each kept impact's peak there.
+        w, alpha = rates(sig)
+        fb = np.linalg.norm(sig.acc_mps2 - _rot_terms(w, alpha, r), axis=1)
+        self.ball_force_g_ = fb / GRAVITY_MPS2
+        lo_blk = np.clip(cand[keep] * k_blk - k_blk, 0, n - 1)
+        span = np.arange(3 * k_blk + 1)
+        near = np.clip(lo_blk[:, None] + span[None, :], 0, n - 1)
+        planted = near[np.arange(len(near)), np.argmax(fb[near], axis=1)]
+        w0, w1 = (int(round(x * fs)) for x in st.planted_window_s)
+        w1 = max(w1, w0 + 3)
         # Through a contact the planted ball reads 1 g (plus the sole's small offset);
         # averaged over 50 ms, so the shoe's ringing after the impact (20-80 Hz) is not
         # mistaken for the ball leaving the ground.
@@ -514,9 +528,11 @@ class PogoAnalyzer:
         finals: list[float] = []
         g_lvl = GRAVITY_MPS2
         max_c = int(st.max_contact_s * fs)
-        busy_until = (
-            -1
-        )  # a candidate inside an accepted contact (ringing, heel slap) is not a landing
+        # A candidate inside an accepted contact (ringing, heel slap) is not a landing.
+        busy_until = -1
+        self.rejections_ = [
+            (float(sc.time_of(c)), "ball not planted after the peak") for c in cand[~keep]
+        ]
         back = int(0.03 * fs)
         for p in planted:
             if p <= busy_until:

@@ -131,3 +131,18 @@ def runs(mask: np.ndarray) -> np.ndarray:
     m = np.concatenate([[False], np.asarray(mask, bool), [False]])
     d = np.flatnonzero(m[1:] != m[:-1])
     return d.reshape(-1, 2)
+
+
+def block_mean(sig: UniformSignal, max_rate_hz: float) -> UniformSignal:
+    """Average blocks of samples down to at most ``max_rate_hz`` (an anti-alias mean).
+
+    Each block's time is its centre, so no delay is introduced.
+    """
+    k = max(1, int(np.floor(sig.fs_hz / max_rate_hz)))
+    if k == 1:
+        return sig
+    m = sig.n // k
+    acc = sig.acc_mps2[: m * k].reshape(m, k, 3).mean(axis=1)
+    gyr = sig.gyr_dps[: m * k].reshape(m, k, 3).mean(axis=1)
+    valid = sig.valid[: m * k].reshape(m, k).all(axis=1)
+    return UniformSignal(sig.t0_s + 0.5 * (k - 1) / sig.fs_hz, sig.fs_hz / k, acc, gyr, valid)
