@@ -34,7 +34,7 @@ from scipy.ndimage import uniform_filter1d
 
 from analysis.orientation import FootAlignment, sagittal_motion, still_mask
 from analysis.prescriptions import TempoPrescription, TempoTolerance, movement_times
-from analysis.signals import UniformSignal, block_mean, to_uniform
+from analysis.signals import UniformSignal, binned_mean, to_uniform
 
 GRAVITY_MPS2 = 9.80665
 #: Ball of the foot at 72 % of foot length from the heel (anthropometric average).
@@ -192,8 +192,10 @@ class HeelRaiseAnalyzer:
             Enables per-phase compliance and the set's tempo score.
         """
         st = self.settings
-        full = to_uniform(t_s, acc_mps2, gyr_dps, fs_hz=fs_hz)
-        sig = block_mean(full, st.analysis_rate_hz)
+        if fs_hz >= 2 * st.analysis_rate_hz:  # averaged down: no full-rate copy needed
+            sig = binned_mean(t_s, acc_mps2, gyr_dps, fs_hz=fs_hz, max_rate_hz=st.analysis_rate_hz)
+        else:
+            sig = to_uniform(t_s, acc_mps2, gyr_dps, fs_hz=fs_hz)
         fs = sig.fs_hz
         still = still_mask(sig)
         motion = sagittal_motion(sig, still)

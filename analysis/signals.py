@@ -146,3 +146,68 @@ def block_mean(sig: UniformSignal, max_rate_hz: float) -> UniformSignal:
     gyr = sig.gyr_dps[: m * k].reshape(m, k, 3).mean(axis=1)
     valid = sig.valid[: m * k].reshape(m, k).all(axis=1)
     return UniformSignal(sig.t0_s + 0.5 * (k - 1) / sig.fs_hz, sig.fs_hz / k, acc, gyr, valid)
+
+
+def binned_mean(
+    t_s: np.ndarray,
+    acc_mps2: np.ndarray,
+    gyr_dps: np.ndarray,
+    *,
+    fs_hz: float,
+    max_rate_hz: float,
+    max_gap_samples: float = 3.0,
+) -> UniformSignal:
+    """Block means straight from the samples, without a full-rate resampled copy.
+
+    The same result as ``block_mean(to_uniform(...), max_rate_hz)`` on a recording
+    sampled exactly at ``fs_hz``; with lost packets, each block is the mean of the
+    samples that fell in it. A block missing more than ``max_gap_samples`` of its
+    samples is marked invalid (its value is interpolated from its neighbours, so that
+    filters see finite numbers, but no event is placed there).
+
+    Parameters
+    ----------
+    t_s : ndarray, shape (n,)
+        Strictly increasing sample times (s).
+    acc_mps2, gyr_dps : ndarray, shape (n, 3)
+    fs_hz : float
+        Nominal rate of the recording.
+    max_rate_hz : float
+        Blocks of ``floor(fs_hz / max_rate_hz)`` nominal samples.
+    """
+    t_s = np.asarray(t_s, float)
+    k = max(1, int(np.floor(fs_hz / max_rate_hz)))
+    n_full = int(np.floor((t_s[-1] - t_s[0]) * fs_hz + 1e-9)) + 1
+    m = n_full // k
+    if len(t_s) == n_full or m < 2:  # exact rate, nothing lost (or tiny): plain block means
+        sig = to_uniform(t_s, acc_mps2, gyr_dps, fs_hz=fs_hz)
+        if sig.valid.all() or m < 2:
+            return block_mean(sig, max_rate_hz)
+    edges = t_s[0] + (np.arange(m + 1) * k - 0.5) / fs_hz
+    idx = np.searchsorted(t_s, edges)
+    counts = np.diff(idx)
+    have = counts > 0
+    out = np.empty((m, 6))
+    end = int(idx[-1])
+    starts = np.minimum(idx[:-1], max(end - 1, 0))
+    chans = [(acc_mps2, c) for c in range(3)] + [(gyr_dps, c) for c in range(3)]
+    for j, (arr, col) in enumerate(chans):
+        # reduceat, channel by channel, on the samples up to the last block's end: no
+        # (n, 6) temporaries (page faults dominate at this size). Empty blocks are
+        # filled below.
+        sums = np.add.reduceat(np.ascontiguousarray(arr[:end, col]), starts)
+        out[have, j] = sums[have] / counts[have]
+    centre = np.arange(m)
+    if not have.all() and have.any():
+        for j in range(6):
+            out[~have, j] = np.interp(centre[~have], centre[have], out[have, j])
+    # Short losses (up to max_gap_samples) leave a block valid, as to_uniform bridges
+    # them; a block next to an emptied one is the ragged edge of a long gap: invalid.
+    valid = (counts >= max(1, k - max_gap_samples)) & ~dilate(~have, 1)
+    return UniformSignal(
+        t0_s=float(t_s[0]) + 0.5 * (k - 1) / fs_hz,
+        fs_hz=fs_hz / k,
+        acc_mps2=np.ascontiguousarray(out[:, :3]),
+        gyr_dps=np.ascontiguousarray(out[:, 3:]),
+        valid=valid,
+    )
