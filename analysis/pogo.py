@@ -12,18 +12,23 @@ How contacts are found, from the mechanics of the foot and nothing about the mou
    axes). At a planted ball it is exactly gravity: magnitude 1 g, fixed in the world.
    After take-off the ball is free (the foot is pulled up to the body's speed, then flies);
    at landing it is stopped by an impact of several g.
-2. Landing candidates are the sharp peaks of the specific force. Just after a real
-   landing (40-100 ms) the ball is planted, so the sensor's motion there is a rotation
-   about a fixed point: the lever arm ``r`` is fitted by least squares over all
-   candidates (gravity per contact, rotated with the integrated gyro, is eliminated), and
-   candidates where the ball was not still (a take-off burst, a walking heel strike, a
-   stamp) are rejected by their residual.
-3. With ``r`` known, the ball's specific force ``f_ball`` is computed for every sample.
+2. Landing candidates are the sharp peaks of the specific force (first of the sensor's,
+   then of the ball's). Just after a real landing (40-100 ms) the ball is planted, so the
+   sensor's motion there is a rotation about a fixed point: the lever arm ``r`` is
+   fitted over the candidates by least trimmed squares (gravity per window, rotated with
+   the integrated gyro, is eliminated; only components across gravity are used, since
+   the sole's compression moves the ball a few mm vertically), and candidates where the
+   ball was not planted (a take-off burst, a flight hump of a travelling hop, a walking
+   heel strike) are rejected by their misfit. This stage runs at 250 Hz at most.
+3. With ``r`` known, the ball's specific force ``f_ball`` is computed at the full rate.
    The landing is the onset of the impact and the take-off the onset of the ball's
-   departure from 1 g; both onsets are located with sub-sample precision by extending the
-   rising edge (its 20 % and 50 % crossings) back to the level before it.
+   departure from 1 g (upwards when the foot is pulled after the body, downwards towards
+   free fall after a soft hop); both onsets are located with sub-sample precision by
+   extending the edge's 10 % and 30 % crossings back to the level before it.
 
-A contact is a landing and a take-off 80-450 ms apart with the ball still between them.
+A contact is a landing and a take-off 80-450 ms apart with the ball planted between them
+(its 50 ms mean force within 0.3 g of 1 g); three or more contacts with flights under
+0.65 s make a round, so walking, standing and rest give none.
 The landing after the last take-off of a round, where the athlete stops, is the round's
 ``final_landing_s``; the last contact's flight ends there but is reported as null in
 ``flight_ms`` (the JSON contract) and given as ``flight_to_stop_ms``.
@@ -31,7 +36,7 @@ The landing after the last take-off of a round, where the athlete stops, is the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize, signal
@@ -50,12 +55,12 @@ class PogoSettings:
     coarse_rate_hz: float = 250.0  # contacts and lever arm are found at this rate
     min_impact_g: float = 2.0  # candidate landings: peaks of |specific force| above this
     planted_window_s: tuple[float, float] = (0.04, 0.10)  # after a landing: ball still
-    max_planted_rms_mps2: float = 1.5  # residual of the pivot fit in that window
+    max_planted_rms_mps2: float = 1.5  # misfit of the planted-ball model in that window
     min_contact_s: float = 0.08
     max_contact_s: float = 0.45
     max_flight_s: float = 0.65  # protocols: flights up to ~550 ms; a walking swing is longer
     planted_tol_g: float = 0.3  # 50 ms mean |f_ball| within 1 g +- this through the contact
-    departure_g: float = 0.5  # f_ball this far above 1 g: the ball has left the ground
+    departure_g: float = 0.5  # f_ball this far from 1 g: the ball has left the ground
     edge_levels: tuple[float, float] = (0.1, 0.3)  # of the edge height, for the onset
     min_round_contacts: int = 3  # fewer in a row are steps or a stumble, not a round
     rhythm_window: int = 5  # hops for the running period regularity
@@ -82,7 +87,8 @@ class Contact:
 
 @dataclass
 class PogoRound:
-    """Contacts grouped into a round (pause over ``round_break_s`` between rounds)."""
+    """Contacts grouped into a round (a flight longer than ``max_flight_s`` or a final
+    landing ends a round)."""
 
     start_s: float
     end_s: float
@@ -113,6 +119,9 @@ class TenFive:
 
 @dataclass
 class PogoResult:
+    """Everything the pogo analysis found in one recording (``lever_arm_m``: the sensor's
+    position from the ball of the foot in sensor axes, as fitted)."""
+
     sample_rate_hz: float
     contacts: list[Contact]
     rounds: list[PogoRound]
@@ -120,7 +129,6 @@ class PogoResult:
     body_mass_kg: float | None
     ten_five: TenFive | None = None
     rejected_candidates: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------
@@ -526,7 +534,6 @@ class PogoAnalyzer:
 
         contacts: list[Contact] = []
         finals: list[float] = []
-        g_lvl = GRAVITY_MPS2
         max_c = int(st.max_contact_s * fs)
         # A candidate inside an accepted contact (ringing, heel slap) is not a landing.
         busy_until = -1
@@ -550,7 +557,7 @@ class PogoAnalyzer:
             # Take-off: the ball leaves 1 g after the planted window: up (pulled after
             # the body: the burst) or down (towards free fall, a soft last hop).
             a = p + w1
-            level = g_lvl + offset
+            level = GRAVITY_MPS2 + offset
             seg = fb[a : min(n, p + max_c + 1)] - level
             out = np.flatnonzero(np.abs(seg) > st.departure_g * GRAVITY_MPS2)
             if len(out) == 0:
@@ -737,5 +744,4 @@ __all__ = [
     "analyze_pogo",
     "jump_height_m",
     "leg_stiffness_n_per_m",
-    "runs",
 ]
