@@ -107,3 +107,12 @@ def test_partial_and_dropped_reps_are_flagged_not_clean():
     assert res.reps[6].dropped and not res.reps[6].clean
     others = [r for k, r in enumerate(res.reps) if k not in (3, 6)]
     assert not any(r.partial or r.dropped for r in others)
+
+
+def test_no_reps_in_pogo_rounds():
+    """Hops turn the foot about the ball too, but they are not heel raises."""
+    from imu.synth.hops import pogo_session, random_pogo_setup
+
+    setup = random_pogo_setup(np.random.default_rng(61), "single-leg")
+    rec, _ = pogo_session(61, 400.0, setup=setup, packet_loss=0.005)
+    assert _run(rec).reps == []
