@@ -257,6 +257,10 @@ def fit_lever_arm(
     ----------
     windows : ndarray of int, shape (k, 2)
         Start and stop (exclusive) sample indices, increasing, not overlapping.
+    init : ndarray, shape (3,), optional
+        A lever arm to start from as well (the previous pass's).
+    search : bool
+        Run the grid search for starting points (False: refine ``init`` only).
     """
     # Only windows where the foot turns say anything about r: at rest, any r fits. A
     # lever arm of 10 cm must produce at least 1 m/s^2 of rotational acceleration.
@@ -357,9 +361,7 @@ def fit_lever_arm(
 
     if init is not None:
         starts.append(np.asarray(init, float))
-    results = [refine(s0) for s0 in starts]
-    _, r, offset = min(results, key=lambda x: x[0])
-    fit_lever_arm.last_ = results  # for diagnostics
+    _, r, offset = min((refine(s0) for s0 in starts), key=lambda x: x[0])
     return r, offset
 
 
