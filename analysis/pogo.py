@@ -58,6 +58,7 @@ class PogoSettings:
     max_planted_rms_mps2: float = 1.5  # misfit of the planted-ball model in that window
     min_contact_s: float = 0.08
     max_contact_s: float = 0.45
+    min_flight_s: float = 0.08  # a flight is longer (protocols: 100-550 ms)
     max_flight_s: float = 0.65  # protocols: flights up to ~550 ms; a walking swing is longer
     planted_tol_g: float = 0.3  # 50 ms mean |f_ball| within 1 g +- this through the contact
     departure_g: float = 0.5  # f_ball this far from 1 g: the ball has left the ground
@@ -567,17 +568,22 @@ class PogoAnalyzer:
                 busy_until = p + max_c
                 continue
             sgn = 1.0 if seg[out[0]] > 0 else -1.0
+            # The level the ball leaves is the one just before the edge (10-30 ms before
+            # the threshold crossing): late in a contact it drifts a little from the
+            # window after the impact.
+            j = a + int(out[0])
+            e0 = max(p + w0, j - int(round(0.03 * fs)))
+            e1 = max(e0 + 1, j - int(round(0.01 * fs)))
+            plateau = float(np.mean(sgn * (fb[e0:e1] - level)))
             # Along the edge to its first extreme, then back to where it left the plateau.
-            ahead = sgn * (fb[a : min(n, a + int(out[0]) + int(0.08 * fs))] - level)
-            turn = np.flatnonzero(np.diff(ahead[int(out[0]) :]) <= 0)
-            k_rel = int(out[0]) + (int(turn[0]) if len(turn) else len(ahead) - 1 - int(out[0]))
-            dev = ahead[: k_rel + 1]
-            plateau = float(np.mean(sgn * (fb[p + w0 : a] - level)))
+            dev = sgn * (fb[e0 : min(n, j + int(0.08 * fs))] - level)
+            turn = np.flatnonzero(np.diff(dev[j - e0 :]) <= 0)
+            k_rel = (j - e0) + (int(turn[0]) if len(turn) else len(dev) - 1 - (j - e0))
             i_to = _onset(dev, 0, k_rel, plateau, st.edge_levels)
             if i_to is None:
                 self.rejections_.append((float(sig.time_of(p)), "no take-off edge"))
                 continue
-            i_to += a
+            i_to += e0
             tc = (i_to - i_land) / fs
             if not (st.min_contact_s <= tc <= st.max_contact_s):
                 self.rejections_.append((float(sig.time_of(p)), f"contact {tc * 1e3:.0f} ms"))
@@ -590,7 +596,9 @@ class PogoAnalyzer:
                 self.rejections_.append((float(sig.time_of(p)), "ball not planted throughout"))
                 continue
             gap = not sig.valid[int(np.floor(i_land)) : int(np.ceil(i_to)) + 1].all()
-            busy_until = int(np.ceil(i_to))
+            # No landing within a minimum flight after a take-off: a peak there is this
+            # take-off's own burst (the foot pulled up after the body), not an impact.
+            busy_until = int(np.ceil(i_to + st.min_flight_s * fs))
             contacts.append(
                 Contact(
                     landing_s=float(sig.time_of(i_land)),
