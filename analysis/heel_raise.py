@@ -13,8 +13,8 @@ and back, made by the foot rotating about its planted ball:
   angular rate; a slow settling of the tilt estimate is not a rep);
 - while the heel rises and the foot is at the top, the sensor's acceleration is what a
   rigid foot pivoting about a fixed ball produces, to within ``max_ball_acc_mps2``
-  (:func:`analysis.orientation.pivot_residual`), and the rotation rate stays below
-  ``max_gyr_dps``. A fast rep with the sensor far behind the ball has several m/s^2 of
+  (``ball_acc_mps2`` of :func:`analysis.orientation.sagittal_motion`), and the rotation
+  rate stays below ``max_gyr_dps``. A fast rep with the sensor far behind the ball has several m/s^2 of
   tangential acceleration and passes; a step, where the ball itself lifts and moves,
   does not;
 - a 'rep' that spends longer than a set break at the standing level is the foot standing

@@ -321,44 +321,14 @@ def _pivot_fit(p: dict[str, np.ndarray], sig: UniformSignal, gyr_bias_dps, still
     return PivotFit(coef[:2].copy(), float(coef[1] / se), coef)
 
 
-def pivot_fit(
-    sig: UniformSignal,
-    pitch_deg: np.ndarray,
-    lateral: np.ndarray,
-    up0: np.ndarray,
-    gyr_bias_dps: np.ndarray,
-    still: np.ndarray,
-) -> PivotFit:
-    """Least-squares lever arm of the sensor about the pivot (see :class:`PivotFit`)."""
-    p = _pivot_signals(sig, pitch_deg, lateral, up0, gyr_bias_dps)
-    return _pivot_fit(p, sig, gyr_bias_dps, still)
-
-
 def _pivot_residual(p: dict[str, np.ndarray], sig: UniformSignal, fit: PivotFit) -> np.ndarray:
+    """Acceleration the pivot model does not explain, per sample (m/s^2, shape (n,)): near
+    zero while the foot turns about a planted ball, large when it is lifted, swung or
+    lands. Without a fit, the deviation of |f| from its median (1 g)."""
     if fit.t_forward == 0.0:  # no fit: too little ground-contact rotation; |f| against 1 g
         return np.abs(p["f_norm"] - np.median(p["f_norm"][sig.valid]))
     fu, fv = _pivot_model(p, fit.coef)
     return np.hypot(p["fu"] - fu, p["fv"] - fv)
-
-
-def pivot_residual(
-    sig: UniformSignal,
-    pitch_deg: np.ndarray,
-    lateral: np.ndarray,
-    up0: np.ndarray,
-    gyr_bias_dps: np.ndarray,
-    fit: PivotFit,
-) -> np.ndarray:
-    """Acceleration the pivot model does not explain, per sample (m/s^2, shape (n,)).
-
-    Near zero while the foot rotates about a planted ball (heel raises, holds, standing);
-    large when the foot is lifted, swung or lands. Use the same axes the fit was made in
-    (the magnitude does not depend on the sign of ``lateral`` as long as both agree).
-    Without a fit (``t_forward == 0``) it is the deviation of the specific force from
-    its median magnitude (1 g).
-    """
-    p = _pivot_signals(sig, pitch_deg, lateral, up0, gyr_bias_dps)
-    return _pivot_residual(p, sig, fit)
 
 
 def _swing_direction(
@@ -412,24 +382,12 @@ class SagittalMotion:
         Foot pitch (+ = heel up), zero = the resting pose that defined ``up0``.
     ball_acc_mps2 : ndarray, shape (n,)
         Acceleration the rigid pivot-about-the-ball model does not explain
-        (:func:`pivot_residual`): near zero while the ball of the foot is planted.
+        near zero while the ball of the foot is planted.
     """
 
     alignment: FootAlignment
     pitch_deg: np.ndarray
     ball_acc_mps2: np.ndarray
-
-
-def align_to_foot(sig: UniformSignal, still: np.ndarray | None = None) -> FootAlignment:
-    """Estimate the foot axes in sensor coordinates from the recording itself.
-
-    Parameters
-    ----------
-    sig : UniformSignal
-    still : ndarray of bool, shape (n,), optional
-        Precomputed :func:`still_mask`.
-    """
-    return sagittal_motion(sig, still).alignment
 
 
 def sagittal_motion(sig: UniformSignal, still: np.ndarray | None = None) -> SagittalMotion:
