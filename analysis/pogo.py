@@ -173,15 +173,42 @@ def _skew_terms(w: np.ndarray, a: np.ndarray) -> np.ndarray:
 
 
 def _rot_terms(w: np.ndarray, a: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """a x r + w x (w x r) = a x r + w (w . r) - r |w|^2, shape (n, 3)."""
-    out = np.empty_like(w)
-    out[:, 0] = a[:, 1] * r[2] - a[:, 2] * r[1]
-    out[:, 1] = a[:, 2] * r[0] - a[:, 0] * r[2]
-    out[:, 2] = a[:, 0] * r[1] - a[:, 1] * r[0]
-    wr = w @ r
-    out += w * wr[:, None]
-    out -= np.outer((w * w).sum(axis=1), r)
+    """a x r + w x (w x r) = a [r]x + w (w . r) - r |w|^2, shape (n, 3)."""
+    r_cross = np.array([[0.0, -r[2], r[1]], [r[2], 0.0, -r[0]], [-r[1], r[0], 0.0]])
+    out = a @ r_cross  # row i: a_i x r
+    out += (w @ r)[:, None] * w
+    out -= np.einsum("ij,ij->i", w, w)[:, None] * r
     return out
+
+
+def _ball_force(
+    sig: UniformSignal, bias_rps: np.ndarray, r: np.ndarray, chunk: int = 1 << 15
+) -> np.ndarray:
+    """|f - (a x r + w x (w x r))| per sample (m/s^2, shape (n,)), the specific force at
+    the ball, with ``w`` the bias-free rate and ``a`` its Savitzky-Golay derivative over
+    about 6 ms. Computed in overlapping chunks: at an hour of 1 kHz data, full-length
+    temporaries cost more in page faults than in arithmetic."""
+    fs = sig.fs_hz
+    win = _deriv_window(fs)
+    m = win  # margin so every chunk's derivative is the full-signal one
+    n = sig.n
+    out = np.empty(n)
+    for i in range(0, n, chunk):
+        lo, hi = max(0, i - m), min(n, i + chunk + m)
+        w = np.radians(sig.gyr_dps[lo:hi]) - bias_rps
+        if hi - lo >= win:
+            a = signal.savgol_filter(w, win, 2, deriv=1, delta=1.0 / fs, axis=0)
+        else:  # a recording shorter than the derivative window
+            a = np.gradient(w, 1.0 / fs, axis=0) if hi - lo > 1 else np.zeros_like(w)
+        k0, k1 = i - lo, i - lo + min(chunk, n - i)
+        f = sig.acc_mps2[i : i + (k1 - k0)]
+        out[i : i + (k1 - k0)] = np.linalg.norm(f - _rot_terms(w[k0:k1], a[k0:k1], r), axis=1)
+    return out
+
+
+def _deriv_window(fs_hz: float) -> int:
+    """Savitzky-Golay window for the angular acceleration: ~6 ms, at least 3 samples."""
+    return max(3, int(round(0.006 * fs_hz)) | 1)
 
 
 def _planted_terms(sig: UniformSignal, w_rps: np.ndarray, alpha: np.ndarray, windows: np.ndarray):
@@ -489,7 +516,7 @@ class PogoAnalyzer:
 
         def rates(s: UniformSignal) -> tuple[np.ndarray, np.ndarray]:
             w = np.radians(s.gyr_dps) - bias
-            win = max(3, int(round(0.006 * s.fs_hz)) | 1)  # derivative over ~6 ms, >= 3 samples
+            win = _deriv_window(s.fs_hz)
             return w, signal.savgol_filter(w, win, 2, deriv=1, delta=1.0 / s.fs_hz, axis=0)
 
         # Finding the contacts and the lever arm needs no more than 250 Hz (anti-alias
@@ -506,7 +533,7 @@ class PogoAnalyzer:
         # Then candidates from the ball's specific force, where impacts stand out
         # whatever the mounting, and refit until the lever arm settles (to 5 mm).
         for it in range(3):
-            fb_c = np.linalg.norm(sc.acc_mps2 - _rot_terms(w_c, alpha_c, r), axis=1)
+            fb_c = _ball_force(sc, bias, r)
             cand, windows = self._candidates(fb_c, sc, c0, c1)
             r_new, offset = fit_lever_arm(sc, w_c, alpha_c, windows, init=r, search=it == 0)
             moved = float(np.linalg.norm(r_new - r))
@@ -514,14 +541,13 @@ class PogoAnalyzer:
             if moved < 0.005:  # fb and its candidates for r_new would be all but the same
                 break
         else:
-            fb_c = np.linalg.norm(sc.acc_mps2 - _rot_terms(w_c, alpha_c, r), axis=1)
+            fb_c = _ball_force(sc, bias, r)
             cand, windows = self._candidates(fb_c, sc, c0, c1)
         # Keep the candidates on the ball's force after which the ball is planted.
         rms = planted_misfit(sc, w_c, alpha_c, windows, r, offset)
         keep = rms < st.max_planted_rms_mps2
         # The ball's force at the full rate, and each kept impact's peak there.
-        w, alpha = rates(sig)
-        fb = np.linalg.norm(sig.acc_mps2 - _rot_terms(w, alpha, r), axis=1)
+        fb = _ball_force(sig, bias, r)
         self.ball_force_g_ = fb / GRAVITY_MPS2
         lo_blk = np.clip(cand[keep] * k_blk - k_blk, 0, n - 1)
         span = np.arange(3 * k_blk + 1)
