@@ -189,17 +189,13 @@ def _ball_force(
     about 6 ms. Computed in overlapping chunks: at an hour of 1 kHz data, full-length
     temporaries cost more in page faults than in arithmetic."""
     fs = sig.fs_hz
-    win = _deriv_window(fs)
-    m = win  # margin so every chunk's derivative is the full-signal one
+    m = _deriv_window(fs)  # margin so every chunk's derivative is the full-signal one
+
     n = sig.n
     out = np.empty(n)
     for i in range(0, n, chunk):
         lo, hi = max(0, i - m), min(n, i + chunk + m)
-        w = np.radians(sig.gyr_dps[lo:hi]) - bias_rps
-        if hi - lo >= win:
-            a = signal.savgol_filter(w, win, 2, deriv=1, delta=1.0 / fs, axis=0)
-        else:  # a recording shorter than the derivative window
-            a = np.gradient(w, 1.0 / fs, axis=0) if hi - lo > 1 else np.zeros_like(w)
+        w, a = _rate_and_derivative(sig.gyr_dps[lo:hi], bias_rps, fs)
         k0, k1 = i - lo, i - lo + min(chunk, n - i)
         f = sig.acc_mps2[i : i + (k1 - k0)]
         out[i : i + (k1 - k0)] = np.linalg.norm(f - _rot_terms(w[k0:k1], a[k0:k1], r), axis=1)
@@ -209,6 +205,19 @@ def _ball_force(
 def _deriv_window(fs_hz: float) -> int:
     """Savitzky-Golay window for the angular acceleration: ~6 ms, at least 3 samples."""
     return max(3, int(round(0.006 * fs_hz)) | 1)
+
+
+def _rate_and_derivative(
+    gyr_dps: np.ndarray, bias_rps: np.ndarray, fs_hz: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bias-free angular rate (rad/s) and its derivative (rad/s^2), both shape (n, 3)."""
+    w = np.radians(gyr_dps) - bias_rps
+    win = _deriv_window(fs_hz)
+    if len(w) >= win:
+        a = signal.savgol_filter(w, win, 2, deriv=1, delta=1.0 / fs_hz, axis=0)
+    else:  # a recording shorter than the derivative window
+        a = np.gradient(w, 1.0 / fs_hz, axis=0) if len(w) > 1 else np.zeros_like(w)
+    return w, a
 
 
 def _planted_terms(sig: UniformSignal, w_rps: np.ndarray, alpha: np.ndarray, windows: np.ndarray):
@@ -514,16 +523,11 @@ class PogoAnalyzer:
         n = sig.n
         bias = np.median(np.radians(sig.gyr_dps), axis=0)  # the median rate of a session ~0
 
-        def rates(s: UniformSignal) -> tuple[np.ndarray, np.ndarray]:
-            w = np.radians(s.gyr_dps) - bias
-            win = _deriv_window(s.fs_hz)
-            return w, signal.savgol_filter(w, win, 2, deriv=1, delta=1.0 / s.fs_hz, axis=0)
-
         # Finding the contacts and the lever arm needs no more than 250 Hz (anti-alias
         # block means); the edges are then read at the full rate.
         sc = block_mean(sig, st.coarse_rate_hz)
         k_blk = int(round(fs / sc.fs_hz))
-        w_c, alpha_c = rates(sc)
+        w_c, alpha_c = _rate_and_derivative(sc.gyr_dps, bias, sc.fs_hz)
         c0, c1 = (int(round(x * sc.fs_hz)) for x in st.planted_window_s)
         c1 = max(c1, c0 + 3)
         # Pass 1: candidates from the sensor's own |f| (the rotation terms can make a
