@@ -358,15 +358,17 @@ def _glide(
     v_ref,
     a_ref,
     tau_c: float,
+    j0=0.0,
 ) -> np.ndarray:
     """A free-phase coordinate from state (x0, v0, a0) to (x1, v1, a1) over [0, T].
 
     It follows a reference motion ``x0 + v_ref s + a_ref s^2 / 2`` (the ballistic body),
     starts with the velocity difference to it, which a quintic "catch" removes within
-    ``tau_c``, and a quintic over the whole phase brings it to the end state; (n, d).
+    ``tau_c`` (starting with jerk ``j0``), and a quintic over the whole phase brings it to
+    the end state; (n, d).
     """
     v_ref, a_ref = np.asarray(v_ref, float), np.asarray(a_ref, float)
-    cv = _quintic(tau_c, v0 - v_ref, a0 - a_ref, 0.0, 0.0, 0.0, 0.0)
+    cv = _quintic(tau_c, v0 - v_ref, a0 - a_ref, j0, 0.0, 0.0, 0.0)
     cp = _polyint(cv)
     r_c = _polyval(cp, np.minimum(s, tau_c))
     r_end = _polyval(cp, np.array([tau_c]))[0]
@@ -374,6 +376,22 @@ def _glide(
     cq = _quintic(T, 0.0, 0.0, 0.0, x1 - ref_T - r_end, v1 - (v_ref + a_ref * T), a1 - a_ref)
     s2 = np.asarray(s, float)[:, None]
     return x0 + v_ref * s2 + 0.5 * a_ref * s2**2 + r_c + _polyval(cq, s)
+
+
+def _catch_duration(d_v: float, s0: float, j0: float, lag: float) -> float:
+    """Duration of the take-off catch that lets the ball fall ``lag`` behind the body.
+
+    The smallest positive root of ``d_v T / 2 - s0 T^2 / 10 - j0 T^3 / 120 = lag``; when
+    the initial jerk is so steep that no duration gives that lag, the duration that gives
+    the most.
+    """
+    roots = np.roots([j0 / 120.0, s0 / 10.0, -d_v / 2.0, lag])
+    real = roots[(np.abs(roots.imag) < 1e-12) & (roots.real > 0)].real
+    if len(real):
+        return float(real.min())
+    crit = np.roots([j0 / 40.0, s0 / 5.0, -d_v / 2.0])
+    crit = crit[(np.abs(crit.imag) < 1e-12) & (crit.real > 0)].real
+    return float(crit.min()) if len(crit) else 0.025
 
 
 def _append_until(track: FootTrack, t_end: float, fn: PhaseFn) -> None:
@@ -418,6 +436,7 @@ class _Style:
     yaw_sd: float  # rad
     drift_m: float  # in-place hop-to-hop wander
     m_eff_kg: float  # mass stopped by the impact (foot, shoe, part of the shank)
+    m_to_kg: float  # mass the leg accelerates at the ball just after take-off
 
 
 def _draw_style(rng: np.random.Generator, setup: PogoSetup) -> _Style:
@@ -449,6 +468,7 @@ def _draw_style(rng: np.random.Generator, setup: PogoSetup) -> _Style:
         yaw_sd=(u(1.5, 4) if single else u(0.5, 1.5)) * DEG,
         drift_m=u(0.015, 0.03) if single else u(0.005, 0.015),
         m_eff_kg=u(1.0, 3.0),
+        m_to_kg=u(1.5, 6.0),
     )
 
 
@@ -634,18 +654,22 @@ class _Hopper:
 
         return fn
 
-    def _flight_fn(self, t_to, tf, to: _Kin, td: _Kin, disp: np.ndarray) -> PhaseFn:
+    def _flight_fn(
+        self, t_to, tf, to: _Kin, td: _Kin, disp: np.ndarray, jerk0: float = 0.0
+    ) -> PhaseFn:
         st, rng = self.st, self.rng
         v_body = G * tf / 2
         # The catch: the ball, at rest at take-off, is brought to the body's velocity. Its
-        # duration follows from how much further the ball falls behind (the leg extends a
-        # little more after take-off: ankle, knee), lag = D tau / 2 - s0 tau^2 / 10 for the
-        # quintic used, with D the speed difference and s0 its initial rate.
+        # vertical acceleration is continuous at take-off and starts growing at ``jerk0``
+        # (the rate at which the ground force fell, now taken up by the leg: see bout()).
+        # Its duration follows from how much further the ball falls behind (the leg
+        # extends a little more after take-off: ankle, knee),
+        # lag = D tau / 2 - s0 tau^2 / 10 - j0 tau^3 / 120 for the quintic used, with D
+        # the speed difference, s0 its initial rate and j0 the initial jerk.
         d_v = max(v_body - to.vel[2], 0.05)
         s0 = G + to.acc[2]
         lag = st.lag_m * rng.uniform(0.8, 1.2) * np.sqrt(d_v / 2.0)
-        disc = d_v**2 / 4 - 0.4 * s0 * lag
-        tau_c = (d_v / 2 - np.sqrt(max(disc, 0.0))) / (0.2 * s0)
+        tau_c = _catch_duration(d_v, s0, jerk0, lag)
         tau_c = float(np.clip(tau_c, 0.025, 0.4 * tf))
         tau_a = min(rng.uniform(0.03, 0.06), 0.4 * tf)  # the push-off rotation fades
         # Horizontally the foot goes from rest to its landing spot along a quintic; only
@@ -657,7 +681,10 @@ class _Hopper:
 
         def fn(t):
             s = np.clip(np.asarray(t) - t_to, 0.0, tf)
-            pos = _glide(s, tf, to.pos, to.vel, to.acc, td.pos, td.vel, td.acc, v_ref, a_ref, tau_c)
+            pos = _glide(
+                s, tf, to.pos, to.vel, to.acc, td.pos, td.vel, td.acc, v_ref, a_ref, tau_c,
+                j0=np.array([0.0, 0.0, jerk0]),
+            )
             pos[:, 2] += tuck * _bump(s / tf)
             ang = _glide(s, tf, to.ang, to.w, to.al, td.ang, td.w, td.al, 0.0, 0.0, tau_a)
             ang[:, 0] -= dorsi * _bump(s / tf)
@@ -694,6 +721,9 @@ class _Hopper:
         self.events.append(
             {"t_s": float(lift), "kind": "takeoff", "round": round_idx, "from_standing": True}
         )
+        # Force continuity: the ball's acceleration after take-off grows from zero at the
+        # rate the ground force fell (dF/dt at F = 0) over the mass the leg now pulls.
+        jerk0 = f_push * np.pi / (2 * t_push) / st.m_to_kg
         prev_takeoff = float(lift)
         pos = ball0.copy()
         direction = 1.0 if rng.random() < 0.5 else -1.0
@@ -718,7 +748,7 @@ class _Hopper:
             ang_l, dip, p_t = self._land_pose()
             td, tau = self._touchdown(pos_land, tf[k], disp, ang_l)
             t_l = t_to + tf[k]
-            fl = self._flight_fn(t_to, tf[k], to, td, disp)
+            fl = self._flight_fn(t_to, tf[k], to, td, disp, jerk0)
             _append_until(track, t_l, fl)
             v_land = G * tf[k] / 2
             if k == n:  # the final landing: heel down to flat standing
@@ -756,6 +786,7 @@ class _Hopper:
             v_next = G * tf[k + 1] / 2
             f_peak = st.share * st.body_mass_kg * (G * tck + v_land + v_next) / (tck * 2 / np.pi)
             landing, takeoff = self._force_truth(t_l, tck, td, tau, f_peak, beta, True)
+            jerk0 = f_peak * np.pi * (1 + beta / 2) / tck / st.m_to_kg  # -dF/dt at u = 1
             self._set_flight(prev_takeoff, landing, round_idx)
             self.contacts.append(
                 {
