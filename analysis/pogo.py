@@ -182,23 +182,43 @@ def _rot_terms(w: np.ndarray, a: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 def _ball_force(
-    sig: UniformSignal, bias_rps: np.ndarray, r: np.ndarray, chunk: int = 1 << 15
+    sig: UniformSignal, bias_rps: np.ndarray, r: np.ndarray, chunk: int = 1 << 14
 ) -> np.ndarray:
     """|f - (a x r + w x (w x r))| per sample (m/s^2, shape (n,)), the specific force at
     the ball, with ``w`` the bias-free rate and ``a`` its Savitzky-Golay derivative over
-    about 6 ms. Computed in overlapping chunks: at an hour of 1 kHz data, full-length
-    temporaries cost more in page faults than in arithmetic."""
-    fs = sig.fs_hz
-    m = _deriv_window(fs)  # margin so every chunk's derivative is the full-signal one
+    about 6 ms (the same as :func:`_rate_and_derivative`).
 
+    Computed in chunks, one axis at a time on contiguous rows: at an hour of 1 kHz data,
+    full-length temporaries and (n, 3) strided arithmetic cost more than the arithmetic.
+    """
+    fs = sig.fs_hz
+    win = _deriv_window(fs)
+    m = win // 2
     n = sig.n
+    if n < 2 * win:
+        w, a = _rate_and_derivative(sig.gyr_dps, bias_rps, fs)
+        return np.linalg.norm(sig.acc_mps2 - _rot_terms(w, a, r), axis=1)
+    coef = signal.savgol_coeffs(win, 2, deriv=1, delta=1.0 / fs, use="dot")
+    rx, ry, rz = (float(v) for v in r)
     out = np.empty(n)
     for i in range(0, n, chunk):
         lo, hi = max(0, i - m), min(n, i + chunk + m)
-        w, a = _rate_and_derivative(sig.gyr_dps[lo:hi], bias_rps, fs)
+        w_all = np.radians(sig.gyr_dps[lo:hi]).T - bias_rps[:, None]
         k0, k1 = i - lo, i - lo + min(chunk, n - i)
-        f = sig.acc_mps2[i : i + (k1 - k0)]
-        out[i : i + (k1 - k0)] = np.linalg.norm(f - _rot_terms(w[k0:k1], a[k0:k1], r), axis=1)
+        wx, wy, wz = w_all[:, k0:k1]
+        ax, ay, az = (np.correlate(w_all[d], coef, mode="same")[k0:k1] for d in range(3))
+        fx, fy, fz = sig.acc_mps2[i : i + (k1 - k0)].T
+        wr = wx * rx + wy * ry + wz * rz
+        ww = wx * wx + wy * wy + wz * wz
+        gx = fx - (ay * rz - az * ry) - wx * wr + ww * rx
+        gy = fy - (az * rx - ax * rz) - wy * wr + ww * ry
+        gz = fz - (ax * ry - ay * rx) - wz * wr + ww * rz
+        out[i : i + (k1 - k0)] = np.sqrt(gx * gx + gy * gy + gz * gz)
+    # The first and last m samples: the filter's polynomial fit at the ends.
+    for sl, keep in ((slice(0, 2 * win), slice(0, m)), (slice(n - 2 * win, n), slice(-m, None))):
+        w, a = _rate_and_derivative(sig.gyr_dps[sl], bias_rps, fs)
+        f = sig.acc_mps2[sl][keep]
+        out[sl][keep] = np.linalg.norm(f - _rot_terms(w[keep], a[keep], r), axis=1)
     return out
 
 
@@ -220,28 +240,35 @@ def _rate_and_derivative(
     return w, a
 
 
-def _planted_terms(sig: UniformSignal, w_rps: np.ndarray, alpha: np.ndarray, windows: np.ndarray):
-    """Per sample of the windows: specific force and rotational-term matrix, both rotated
-    into the window centre's axes and with the window mean removed; plus the means.
-
-    Samples are taken every 5 ms at most (what a 60 ms window needs), and the rotation
-    since each window's centre comes from the running integral of the rate (a rotation
-    vector: within 60 ms the axis barely changes, so this is the rotation to well under
-    a degree).
-    """
-    fs = sig.fs_hz
-    step = max(1, int(round(fs / 200.0)))
+def _window_samples(fs_hz: float, windows: np.ndarray):
+    """The samples a planted-ball test reads in each window (every 5 ms at most, what a
+    60 ms window needs): owner window per sample, sample indices, window centres."""
+    step = max(1, int(round(fs_hz / 200.0)))
     lens = np.maximum((windows[:, 1] - windows[:, 0] + step - 1) // step, 1)
     owner = np.repeat(np.arange(len(windows)), lens)
     first = np.concatenate([[0], np.cumsum(lens)[:-1]])
     idx = windows[owner, 0] + step * (np.arange(int(lens.sum())) - first[owner])
-    phi_all = np.cumsum(w_rps, axis=0) / fs
     centre = windows[:, 0] + (windows[:, 1] - windows[:, 0]) // 2
-    phi = phi_all[idx] - phi_all[centre][owner]
-    m = Rotation.from_rotvec(phi).as_matrix()  # sensor(t) -> sensor(centre)
-    y = np.einsum("nij,nj->ni", m, sig.acc_mps2[idx])
-    a = np.einsum("nij,njk->nik", m, _skew_terms(w_rps[idx], alpha[idx]))
-    cnt = lens
+    return owner, idx, centre
+
+
+def _since_centre(w_rps: np.ndarray, fs_hz: float, idx: np.ndarray, ref: np.ndarray) -> Rotation:
+    """Rotation from the sensor's axes at ``idx`` to those at ``ref``, from the running
+    integral of the rate (a rotation vector: within 60 ms the axis barely changes, so this
+    is the rotation to well under a degree). Integrates only the stretch that is read."""
+    lo, hi = int(min(idx.min(), ref.min())), int(max(idx.max(), ref.max())) + 1
+    phi_all = np.cumsum(w_rps[lo:hi], axis=0) / fs_hz
+    return Rotation.from_rotvec(phi_all[idx - lo] - phi_all[ref - lo])
+
+
+def _planted_terms(sig: UniformSignal, w_rps: np.ndarray, alpha: np.ndarray, windows: np.ndarray):
+    """Per sample of the windows: specific force and rotational-term matrix, both rotated
+    into the window centre's axes and with the window mean removed; plus the means."""
+    owner, idx, centre = _window_samples(sig.fs_hz, windows)
+    m = _since_centre(w_rps, sig.fs_hz, idx, centre[owner]).as_matrix()
+    y = (m @ sig.acc_mps2[idx][:, :, None])[:, :, 0]
+    a = m @ _skew_terms(w_rps[idx], alpha[idx])
+    cnt = np.bincount(owner, minlength=len(windows))
     y_mean = np.zeros((len(windows), 3))
     np.add.at(y_mean, owner, y)
     y_mean /= cnt[:, None]
@@ -301,13 +328,16 @@ def fit_lever_arm(
     """
     # Only windows where the foot turns say anything about r: at rest, any r fits. A
     # lever arm of 10 cm must produce at least 1 m/s^2 of rotational acceleration.
-    drive = np.concatenate(
-        [[0.0], np.cumsum((w_rps**2).sum(axis=1) + np.linalg.norm(alpha, axis=1))]
-    )
-    excite = (drive[windows[:, 1]] - drive[windows[:, 0]]) / np.maximum(
-        windows[:, 1] - windows[:, 0], 1
-    )
-    windows = windows[excite * 0.1 > 1.0] if len(windows) else windows
+    if len(windows) > 1200:  # plenty to choose the 400 used below from
+        windows = windows[np.linspace(0, len(windows) - 1, 1200).astype(int)]
+    if len(windows):
+        lo, hi = windows[:, 0], np.maximum(windows[:, 1], windows[:, 0] + 1)
+        width = int((hi - lo).max())
+        idx = np.minimum(lo[:, None] + np.arange(width)[None, :], len(w_rps) - 1)
+        inside = idx < hi[:, None]
+        drive = (w_rps[idx] ** 2).sum(axis=2) + np.linalg.norm(alpha[idx], axis=2)
+        excite = (drive * inside).sum(axis=1) / inside.sum(axis=1)
+        windows = windows[excite * 0.1 > 1.0]
     # r is one constant of the recording: 400 windows spread over it pin it down.
     if len(windows) > 400:
         windows = windows[np.linspace(0, len(windows) - 1, 400).astype(int)]
@@ -366,16 +396,36 @@ def fit_lever_arm(
         g_ball = np.linalg.norm(y_mean - np.einsum("kij,j->ki", a_mean, r), axis=1)
         return yd, ad, rms, np.abs(g_ball - GRAVITY_MPS2 - offset)
 
-    def residuals(x, chosen, sel):
+    def step_data(chosen):
+        sel = np.isin(owner, chosen)
+        return chosen, np.searchsorted(chosen, owner[sel]), yc[sel], ac[sel]
+
+    def residuals(x, chosen, own, y_s, a_s, jac=False):
         r, off = x[:3], x[3]
-        g_dir = y_mean[chosen] - np.einsum("kij,j->ki", a_mean[chosen], r)
+        a_k = a_mean[chosen]
+        g_dir = y_mean[chosen] - a_k @ r
         g_norm = np.linalg.norm(g_dir, axis=1)
-        u = (g_dir / g_norm[:, None])[np.searchsorted(chosen, owner[sel])]
-        e = yc[sel] - np.einsum("nij,j->ni", ac[sel], r)
-        e_h = e - np.einsum("ni,ni->n", e, u)[:, None] * u
-        return np.concatenate(
-            [e_h.reshape(-1), np.sqrt(cnt[chosen]) * (g_norm - GRAVITY_MPS2 - off)]
-        )
+        u_k = g_dir / g_norm[:, None]
+        u = u_k[own]
+        e = y_s - a_s @ r
+        eu = (e * u).sum(axis=1)
+        if not jac:
+            e_h = e - eu[:, None] * u
+            return np.concatenate(
+                [e_h.reshape(-1), np.sqrt(cnt[chosen]) * (g_norm - GRAVITY_MPS2 - off)]
+            )
+        # d e_h / d r = -P_u A - u (e^T du/dr) - (e.u) du/dr, with
+        # du/dr = -(I - u u^T) a_mean / |g| (gravity's direction moves with r).
+        proj = np.eye(3)[None] - u_k[:, :, None] * u_k[:, None, :]
+        du = -(proj @ a_k) / g_norm[:, None, None]
+        du_s = du[own]
+        de = -(a_s - u[:, :, None] * (u[:, None, :] @ a_s))
+        de -= u[:, :, None] * (e[:, None, :] @ du_s) + eu[:, None, None] * du_s
+        j_h = np.concatenate([de, np.zeros((len(e), 3, 1))], axis=2).reshape(-1, 4)
+        dg = -(u_k[:, None, :] @ a_k)[:, 0, :]  # d|g|/dr
+        sq = np.sqrt(cnt[chosen])[:, None]
+        j_g = np.concatenate([sq * dg, -sq], axis=1)
+        return np.concatenate([j_h, j_g])
 
     def refine(r):
         g_ball = np.linalg.norm(y_mean - np.einsum("kij,j->ki", a_mean, r), axis=1)
@@ -387,9 +437,13 @@ def fit_lever_arm(
             if best is not None and np.array_equal(chosen, best):
                 break
             best = chosen
-            sel = np.isin(owner, chosen)
             sol = optimize.least_squares(
-                residuals, np.append(r, offset), args=(chosen, sel), method="lm", max_nfev=200
+                residuals,
+                np.append(r, offset),
+                jac=lambda x, *args: residuals(x, *args, jac=True),
+                args=step_data(chosen),
+                method="lm",
+                max_nfev=200,
             )
             r, offset = sol.x[:3], float(sol.x[3])
         _, _, rms, g_err = misfit(r, offset)
@@ -416,51 +470,100 @@ def planted_misfit(
     is off ``1 g + offset`` by more than ``max_g_err`` g."""
     if len(windows) == 0:
         return np.zeros(0)
-    owner, cnt, yc, ac, y_mean, a_mean = _planted_terms(sig, w_rps, alpha, windows)
-    p = _horizontal(owner, y_mean, a_mean, r)
-    rms = _window_rms(
-        owner, cnt, np.einsum("nij,nj->ni", p, yc), np.einsum("nij,njk->nik", p, ac), r
-    )
-    g_ball = np.linalg.norm(y_mean - np.einsum("kij,j->ki", a_mean, r), axis=1)
+    # For a given r only vectors are needed: the ball's specific force f - K r at each
+    # sample, rotated into its window centre's axes (constant for a planted ball).
+    owner, idx, centre = _window_samples(sig.fs_hz, windows)
+    e = sig.acc_mps2[idx] - _rot_terms(w_rps[idx], alpha[idx], r)
+    e = _since_centre(w_rps, sig.fs_hz, idx, centre[owner]).apply(e)
+    cnt = np.bincount(owner, minlength=len(windows)).astype(float)
+    e_mean = np.stack([np.bincount(owner, e[:, i], len(windows)) for i in range(3)], 1)
+    e_mean /= cnt[:, None]
+    g_ball = np.linalg.norm(e_mean, axis=1)
+    u = (e_mean / g_ball[:, None])[owner]
+    d = e - e_mean[owner]
+    d -= (d * u).sum(axis=1)[:, None] * u  # across gravity only
+    rms = np.sqrt(np.bincount(owner, (d**2).sum(axis=1), len(windows)) / cnt)
     g_err = np.abs(g_ball - GRAVITY_MPS2 - offset)
     return np.where(g_err < max_g_err * GRAVITY_MPS2, rms, np.inf)
 
 
-def _crossings(x: np.ndarray, base: float, levels: np.ndarray) -> np.ndarray | None:
-    """Fractional indices where a rising edge ``x`` (from its foot to its extreme, the
-    last sample) crosses ``base + levels * (x[-1] - base)``; None if it never does."""
-    h = x[-1] - base
-    if h <= 0 or len(x) < 2:
-        return None
-    out = np.empty(len(levels))
-    for m, lev in enumerate(levels):
-        y = base + lev * h
-        below = np.flatnonzero(x[:-1] < y)
-        if len(below) == 0:
-            return None
-        i = int(below[-1])
-        out[m] = i + (y - x[i]) / (x[i + 1] - x[i])
+def _window_means(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Mean of ``x[lo_k:hi_k]`` for short windows (``hi > lo``), gathered at once."""
+    width = int((hi - lo).max())
+    idx = lo[:, None] + np.arange(width)[None, :]
+    inside = idx < hi[:, None]
+    return (x[np.minimum(idx, len(x) - 1)] * inside).sum(axis=1) / inside.sum(axis=1)
+
+
+def _count_in(sorted_idx: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """How many elements of ``sorted_idx`` lie in [lo_k, hi_k)."""
+    return np.searchsorted(sorted_idx, hi) - np.searchsorted(sorted_idx, lo)
+
+
+def _next_at_or_after(sorted_idx: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """For each start, the first element of ``sorted_idx`` >= it (a huge value if none)."""
+    pos = np.searchsorted(sorted_idx, start)
+    found = pos < len(sorted_idx)
+    out = np.full(len(pos), np.iinfo(np.int64).max // 4, dtype=np.int64)
+    out[found] = sorted_idx[pos[found]]
     return out
 
 
-def _onset(x: np.ndarray, lo: int, peak: int, base: float, levels: tuple[float, float]):
-    """Fractional index where the rise of ``x`` to ``peak`` leaves ``base``: the line
-    through the crossings of two levels of the edge, extended back to ``base``."""
-    c = _crossings(x[lo : peak + 1], base, np.asarray(levels))
-    if c is None:
-        return None
-    (t1, t2), (l1, l2) = c, levels
-    return lo + t1 - (t2 - t1) * l1 / (l2 - l1)
+def _edge_onsets(
+    x: np.ndarray, lo: np.ndarray, peak: np.ndarray, base: np.ndarray, levels, sign=None
+) -> np.ndarray:
+    """Fractional indices where rising edges leave their base (vectorized over edges).
+
+    Edge k is ``sign_k (x[lo_k : peak_k + 1] - 0)``, rising from ``base_k`` to its extreme
+    at ``peak_k``. Its crossings of two levels of the edge height (fractions ``levels``,
+    linearly interpolated between samples, the last crossing before the peak) define a
+    line that is extended back to ``base_k``; for an edge that starts with a straight
+    rise (a force that grows from zero at a finite rate) this is where it starts.
+    NaN where the edge does not rise.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+    lo, peak : ndarray of int, shape (k,)
+        First sample and extreme of each edge (``lo <= peak``).
+    base : ndarray, shape (k,)
+        Level before each edge (in the signed units).
+    levels : (float, float)
+    sign : ndarray, shape (k,), optional
+        +1 or -1 per edge (falling edges are read negated).
+    """
+    k = len(lo)
+    if k == 0:
+        return np.zeros(0)
+    sign = np.ones(k) if sign is None else np.asarray(sign, float)
+    width = int((peak - lo).max()) + 1
+    idx = np.minimum(lo[:, None] + np.arange(width)[None, :], len(x) - 1)
+    w = sign[:, None] * x[idx]
+    usable = np.arange(width)[None, :] < (peak - lo)[:, None]  # a sample below, then one after
+    h = sign * x[peak] - base
+    rows = np.arange(k)
+    cross = []
+    for lev in levels:
+        y = base + lev * h
+        below = (w < y[:, None]) & usable
+        i = width - 1 - np.argmax(below[:, ::-1], axis=1)
+        x0, x1 = w[rows, i], w[rows, np.minimum(i + 1, width - 1)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = i + (y - x0) / (x1 - x0)
+        cross.append(np.where(below.any(axis=1), c, np.nan))
+    (t1, t2), (l1, l2) = cross, levels
+    onset = lo + t1 - (t2 - t1) * l1 / (l2 - l1)
+    return np.where(h > 0, onset, np.nan)
 
 
 class PogoAnalyzer:
     """Pogo/hop analysis of one shoe sensor. Settings in ``__init__``, results in
-    ``result_`` (and ``ball_force_g_``, the ball's specific force magnitude in g)."""
+    ``result_`` (and ``ball_force_mps2_``, the ball's specific force magnitude)."""
 
     def __init__(self, settings: PogoSettings | None = None) -> None:
         self.settings = settings or PogoSettings()
         self.result_: PogoResult | None = None
-        self.ball_force_g_: np.ndarray | None = None
+        self.ball_force_mps2_: np.ndarray | None = None
         self.signal_: UniformSignal | None = None
         self.rejections_: list[tuple[float, str]] = []
 
@@ -480,7 +583,8 @@ class PogoAnalyzer:
         windows = np.column_stack([cand + w0, cand + w1])
         # A lost packet inside a window: keep its longest valid stretch (a contact is
         # still a contact; only an event inside the gap cannot be placed).
-        for j in np.flatnonzero([not sig.valid[a:b].all() for a, b in windows]):
+        lost = np.flatnonzero(~sig.valid)
+        for j in np.flatnonzero(_count_in(lost, windows[:, 0], windows[:, 1]) > 0):
             a, b = windows[j]
             rr = runs(sig.valid[a:b])
             if len(rr):
@@ -488,6 +592,93 @@ class PogoAnalyzer:
                 windows[j] = (a + longest[0], a + longest[1])
         ok = (windows[:, 1] - windows[:, 0]) >= 3
         return cand[ok], windows[ok].reshape(-1, 2)
+
+    def _edges(
+        self,
+        fb: np.ndarray,
+        fb_slow_g: np.ndarray,
+        sig: UniformSignal,
+        peaks: np.ndarray,
+        offset: float,
+        level_g: float,
+    ) -> dict:
+        """Landing and take-off of the contact that each impact peak may start, for all
+        peaks at once.
+
+        Returns a dict of arrays over ``peaks``: ``landing`` and ``takeoff`` (fractional
+        sample indices), ``in_gap`` (a lost packet between them) and ``why``: "" for a
+        contact, "final" when the ball never leaves within ``max_contact_s`` (the round's
+        last landing), else the reason it is not a contact.
+        """
+        st = self.settings
+        fs, n = sig.fs_hz, sig.n
+        p = np.asarray(peaks, np.int64)
+        k = len(p)
+        if k == 0:
+            empty = np.zeros(0)
+            return {"landing": empty, "takeoff": empty, "in_gap": empty.astype(bool), "why": []}
+        # Landing: the impact edge, from the level just before it (where the rise to the
+        # peak begins, at most 30 ms back; the level is the 12 ms before that).
+        back = int(0.03 * fs)
+        lo = np.maximum(p - back, 0)
+        cols = np.arange(back + 1)
+        win = fb[np.minimum(lo[:, None] + cols[None, :], n - 1)]
+        falls = (np.diff(win, axis=1) <= 0) & (cols[None, :-1] < (p - lo)[:, None])
+        last = back - 1 - np.argmax(falls[:, ::-1], axis=1)
+        start = np.where(falls.any(axis=1), lo + last + 1, lo)
+        base = _window_means(fb, np.maximum(start - int(0.012 * fs), 0), start + 1)
+        landing = _edge_onsets(fb, np.maximum(start - 2, 0), p, base, st.edge_levels)
+        landing = np.where(np.isnan(landing), start, landing)
+
+        # Take-off: the ball leaves 1 g after the planted window: up (pulled after the
+        # body: the burst) or down (towards free fall, a soft last hop).
+        w0, w1 = (int(round(x * fs)) for x in st.planted_window_s)
+        w1 = max(w1, w0 + 3)
+        max_c = int(st.max_contact_s * fs)
+        level = GRAVITY_MPS2 + offset
+        dep = st.departure_g * GRAVITY_MPS2
+        far = np.flatnonzero((fb > level + dep) | (fb < level - dep))
+        j = _next_at_or_after(far, p + w1)
+        leaves = j <= np.minimum(n - 1, p + max_c)
+        j = np.where(leaves, j, np.minimum(p + w1, n - 1))
+        sgn = np.where(fb[j] > level, 1.0, -1.0)
+        # The level the ball leaves is the one just before the edge (10-30 ms before the
+        # threshold crossing): late in a contact it drifts a little from the window after
+        # the impact.
+        e0 = np.maximum(p + w0, j - int(round(0.03 * fs)))
+        e1 = np.maximum(e0 + 1, j - int(round(0.01 * fs)))
+        plateau = sgn * (_window_means(fb, e0, e1) - level)
+        # Along the edge to its first extreme (within 80 ms), then back to the plateau.
+        end = np.minimum(n, j + int(0.08 * fs))
+        ahead = int(0.08 * fs)
+        steps = sgn[:, None] * np.diff(
+            fb[np.minimum(j[:, None] + np.arange(ahead)[None, :], n - 1)]
+        )
+        turns = (steps <= 0) & (np.arange(ahead - 1)[None, :] <= (end - 2 - j)[:, None])
+        top = np.where(turns.any(axis=1), j + np.argmax(turns, axis=1), end - 1)
+        takeoff = _edge_onsets(fb, e0, top, plateau + sgn * level, st.edge_levels, sgn)
+
+        # A planted ball reads 1 g throughout the contact (after the impact rings down),
+        # not only in the window that admitted the candidate. The 50 ms mean must not
+        # reach into the take-off burst: stop 30 ms short.
+        tol = st.planted_tol_g
+        off = np.flatnonzero((fb_slow_g >= level_g + tol) | (fb_slow_g <= level_g - tol))
+        m0 = p + w0
+        m1 = np.maximum(np.nan_to_num(takeoff - 0.03 * fs, nan=0.0).astype(np.int64), m0)
+        frac_ok = 1.0 - _count_in(off, m0, m1) / np.maximum(m1 - m0, 1)
+        lost = np.flatnonzero(~sig.valid)
+        g0 = np.floor(landing).astype(np.int64)
+        g1 = np.ceil(np.nan_to_num(takeoff, nan=0.0)).astype(np.int64) + 1
+        in_gap = _count_in(lost, g0, np.maximum(g1, g0)) > 0
+
+        tc_s = (takeoff - landing) / fs
+        why = np.full(k, "", dtype=object)
+        short = ~((tc_s >= st.min_contact_s) & (tc_s <= st.max_contact_s))
+        why[frac_ok < 0.9] = "ball not planted throughout"
+        why[short] = [f"contact {x * 1e3:.0f} ms" for x in tc_s[short]]
+        why[np.isnan(takeoff)] = "no take-off edge"
+        why[~leaves] = "final"
+        return {"landing": landing, "takeoff": takeoff, "in_gap": in_gap, "why": why}
 
     def analyze(
         self,
@@ -521,11 +712,10 @@ class PogoAnalyzer:
         self.signal_ = sig
         fs = sig.fs_hz
         n = sig.n
-        bias = np.median(np.radians(sig.gyr_dps), axis=0)  # the median rate of a session ~0
-
         # Finding the contacts and the lever arm needs no more than 250 Hz (anti-alias
         # block means); the edges are then read at the full rate.
         sc = block_mean(sig, st.coarse_rate_hz)
+        bias = np.median(np.radians(sc.gyr_dps), axis=0)  # the median rate of a session ~0
         k_blk = int(round(fs / sc.fs_hz))
         w_c, alpha_c = _rate_and_derivative(sc.gyr_dps, bias, sc.fs_hz)
         c0, c1 = (int(round(x * sc.fs_hz)) for x in st.planted_window_s)
@@ -535,11 +725,12 @@ class PogoAnalyzer:
         cand, windows = self._candidates(np.linalg.norm(sc.acc_mps2, axis=1), sc, c0, c1)
         r, offset = fit_lever_arm(sc, w_c, alpha_c, windows)
         # Then candidates from the ball's specific force, where impacts stand out
-        # whatever the mounting, and refit until the lever arm settles (to 5 mm).
-        for it in range(3):
+        # whatever the mounting, and refit from there until the lever arm settles (to
+        # 5 mm). (A second grid search here changed no contact in the benchmark.)
+        for _ in range(3):
             fb_c = _ball_force(sc, bias, r)
             cand, windows = self._candidates(fb_c, sc, c0, c1)
-            r_new, offset = fit_lever_arm(sc, w_c, alpha_c, windows, init=r, search=it == 0)
+            r_new, offset = fit_lever_arm(sc, w_c, alpha_c, windows, init=r, search=False)
             moved = float(np.linalg.norm(r_new - r))
             r = r_new
             if moved < 0.005:  # fb and its candidates for r_new would be all but the same
@@ -550,93 +741,64 @@ class PogoAnalyzer:
         # Keep the candidates on the ball's force after which the ball is planted.
         rms = planted_misfit(sc, w_c, alpha_c, windows, r, offset)
         keep = rms < st.max_planted_rms_mps2
+        # Before a landing the foot flies; before the burst of a take-off from standing
+        # (the first of a round) the ball was planted: |f_ball| within planted_tol_g of
+        # 1 g from 300 ms to 40 ms before the peak (flights are 100-550 ms, and the
+        # foot's force in flight swings well away from 1 g somewhere in that span).
+        b0, b1 = int(round(0.3 * sc.fs_hz)), max(1, int(round(0.04 * sc.fs_hz)))
+        level_c = GRAVITY_MPS2 + offset
+        steady = np.abs(fb_c - level_c) < st.planted_tol_g * GRAVITY_MPS2
+        unsteady = np.concatenate([[0], np.cumsum(~steady)])
+        lo_pre = np.maximum(cand - b0, 0)
+        hi_pre = np.maximum(cand - b1, lo_pre)
+        before = keep & (cand >= b0) & (unsteady[hi_pre] - unsteady[lo_pre] == 0)
+        rejected = [(c, "ball not planted after the peak") for c in cand[~keep]]
+        rejected += [(c, "ball planted before the peak: a take-off") for c in cand[before]]
+        keep &= ~before
         # The ball's force at the full rate, and each kept impact's peak there.
         fb = _ball_force(sig, bias, r)
-        self.ball_force_g_ = fb / GRAVITY_MPS2
+        self.ball_force_mps2_ = fb
         lo_blk = np.clip(cand[keep] * k_blk - k_blk, 0, n - 1)
         span = np.arange(3 * k_blk + 1)
         near = np.clip(lo_blk[:, None] + span[None, :], 0, n - 1)
         planted = near[np.arange(len(near)), np.argmax(fb[near], axis=1)]
-        w0, w1 = (int(round(x * fs)) for x in st.planted_window_s)
-        w1 = max(w1, w0 + 3)
         # Through a contact the planted ball reads 1 g (plus the sole's small offset);
         # averaged over 50 ms, so the shoe's ringing after the impact (20-80 Hz) is not
         # mistaken for the ball leaving the ground.
-        fb_slow = uniform_filter1d(fb, max(1, int(round(0.05 * fs)))) / GRAVITY_MPS2
+        fb_slow = uniform_filter1d(fb, max(1, int(round(0.05 * fs))))
+        fb_slow /= GRAVITY_MPS2  # (in place: at an hour of 1 kHz, new arrays cost page faults)
         level_g = 1.0 + offset / GRAVITY_MPS2
 
+        self.rejections_ = [(float(sc.time_of(c)), why) for c, why in sorted(rejected)]
+        edges = self._edges(fb, fb_slow, sig, planted, offset, level_g)
         contacts: list[Contact] = []
         finals: list[float] = []
         max_c = int(st.max_contact_s * fs)
-        # A candidate inside an accepted contact (ringing, heel slap) is not a landing.
+        # Sequential only in which candidates an accepted contact hides (the edges above
+        # are read for all at once): a candidate inside an accepted contact (ringing, heel
+        # slap) is not a landing, nor is a peak within a minimum flight after a take-off
+        # (this take-off's own burst, the foot pulled up after the body).
         busy_until = -1
-        self.rejections_ = [
-            (float(sc.time_of(c)), "ball not planted after the peak") for c in cand[~keep]
-        ]
-        back = int(0.03 * fs)
-        for p in planted:
+        for k, p in enumerate(planted):
             if p <= busy_until:
                 continue
-            # Landing: the impact edge, from the level just before it.
-            lo = max(0, p - back)
-            rise = np.flatnonzero(np.diff(fb[lo : p + 1]) <= 0)
-            start = lo + int(rise[-1]) + 1 if len(rise) else lo
-            pre = fb[max(0, start - int(0.012 * fs)) : start + 1]
-            base = float(pre.mean()) if len(pre) else float(fb[start])
-            e0 = max(0, start - 2)
-            i_land = _onset(fb, e0, p, base, st.edge_levels)
-            if i_land is None:
-                i_land = float(start)
-            # Take-off: the ball leaves 1 g after the planted window: up (pulled after
-            # the body: the burst) or down (towards free fall, a soft last hop).
-            a = p + w1
-            level = GRAVITY_MPS2 + offset
-            seg = fb[a : min(n, p + max_c + 1)] - level
-            out = np.flatnonzero(np.abs(seg) > st.departure_g * GRAVITY_MPS2)
-            if len(out) == 0:
+            i_land, i_to, why = edges["landing"][k], edges["takeoff"][k], edges["why"][k]
+            if why == "final":
                 finals.append(float(sig.time_of(i_land)))
                 busy_until = p + max_c
                 continue
-            sgn = 1.0 if seg[out[0]] > 0 else -1.0
-            # The level the ball leaves is the one just before the edge (10-30 ms before
-            # the threshold crossing): late in a contact it drifts a little from the
-            # window after the impact.
-            j = a + int(out[0])
-            e0 = max(p + w0, j - int(round(0.03 * fs)))
-            e1 = max(e0 + 1, j - int(round(0.01 * fs)))
-            plateau = float(np.mean(sgn * (fb[e0:e1] - level)))
-            # Along the edge to its first extreme, then back to where it left the plateau.
-            dev = sgn * (fb[e0 : min(n, j + int(0.08 * fs))] - level)
-            turn = np.flatnonzero(np.diff(dev[j - e0 :]) <= 0)
-            k_rel = (j - e0) + (int(turn[0]) if len(turn) else len(dev) - 1 - (j - e0))
-            i_to = _onset(dev, 0, k_rel, plateau, st.edge_levels)
-            if i_to is None:
-                self.rejections_.append((float(sig.time_of(p)), "no take-off edge"))
+            if why:
+                self.rejections_.append((float(sig.time_of(p)), why))
                 continue
-            i_to += e0
-            tc = (i_to - i_land) / fs
-            if not (st.min_contact_s <= tc <= st.max_contact_s):
-                self.rejections_.append((float(sig.time_of(p)), f"contact {tc * 1e3:.0f} ms"))
-                continue
-            # A planted ball reads 1 g throughout the contact (after the impact rings
-            # down), not only in the window that admitted the candidate.
-            # (The 50 ms mean must not reach into the take-off burst: stop 30 ms short.)
-            mid = fb_slow[p + w0 : int(i_to - 0.03 * fs)]
-            if len(mid) and np.mean(np.abs(mid - level_g) < st.planted_tol_g) < 0.9:
-                self.rejections_.append((float(sig.time_of(p)), "ball not planted throughout"))
-                continue
-            gap = not sig.valid[int(np.floor(i_land)) : int(np.ceil(i_to)) + 1].all()
-            # No landing within a minimum flight after a take-off: a peak there is this
-            # take-off's own burst (the foot pulled up after the body), not an impact.
             busy_until = int(np.ceil(i_to + st.min_flight_s * fs))
             contacts.append(
                 Contact(
                     landing_s=float(sig.time_of(i_land)),
                     takeoff_s=float(sig.time_of(i_to)),
-                    contact_ms=1000.0 * tc,
+                    contact_ms=1000.0 * (i_to - i_land) / fs,
                     flight_ms=None,
                     impact_g=float(fb[p] / GRAVITY_MPS2),
-                    in_gap=gap,
+                    in_gap=bool(edges["in_gap"][k]),
                 )
             )
         rounds = _group_rounds(contacts, sorted(finals), st, body_mass_kg)

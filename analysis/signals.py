@@ -142,8 +142,16 @@ def block_mean(sig: UniformSignal, max_rate_hz: float) -> UniformSignal:
     if k == 1:
         return sig
     m = sig.n // k
-    acc = sig.acc_mps2[: m * k].reshape(m, k, 3).mean(axis=1)
-    gyr = sig.gyr_dps[: m * k].reshape(m, k, 3).mean(axis=1)
+
+    def blocks(x: np.ndarray) -> np.ndarray:
+        # A sum of k strided slices: much faster than .mean(axis=1) over (m, k, 3).
+        x = x[: m * k].reshape(m, 3 * k)
+        out = x[:, 0:3].copy()
+        for j in range(1, k):
+            out += x[:, 3 * j : 3 * j + 3]
+        return out / k
+
+    acc, gyr = blocks(sig.acc_mps2), blocks(sig.gyr_dps)
     valid = sig.valid[: m * k].reshape(m, k).all(axis=1)
     return UniformSignal(sig.t0_s + 0.5 * (k - 1) / sig.fs_hz, sig.fs_hz / k, acc, gyr, valid)
 

@@ -38,6 +38,8 @@ CASES = [
     (13, "side-to-side", 200.0, "lateral"),
     (14, "easy-bounce", 100.0, "medial"),
     (15, "forward-back", 400.0, "medial"),
+    # Rounds start from standing: each first take-off's burst is not a landing.
+    (1007009, "side-to-side", 1000.0, "laces"),
 ]
 
 
@@ -50,8 +52,9 @@ def test_every_contact_found_and_timed(seed, kind, fs_hz, place):
     assert extra == 0, "contacts invented"
     assert missed <= 0.01 * len(truth["contacts"]), "contacts missed"  # a landing in a lost packet
     err_ms = np.array([(c.contact_ms - t["contact_ms"]) for c, t in pairs])
-    # Contact time within 8 ms on average (the 100 Hz target; a sample is 1-10 ms).
-    assert np.mean(np.abs(err_ms)) <= 8.0
+    # Contact time within 8 ms on average (the 100 Hz target; a sample is 1-10 ms), and
+    # within 4 ms at 400 Hz and above.
+    assert np.mean(np.abs(err_ms)) <= (4.0 if fs_hz >= 400 else 8.0)
     land_ms = 1000 * np.array([c.landing_s - t["landing_s"] for c, t in pairs])
     assert np.mean(np.abs(land_ms)) <= 5.0
     assert len(res.rounds) == len(truth["rounds"])
