@@ -43,7 +43,7 @@ from scipy import optimize, signal
 from scipy.ndimage import uniform_filter1d
 from scipy.spatial.transform import Rotation
 
-from analysis.signals import UniformSignal, block_mean, runs, to_uniform
+from analysis.signals import UniformSignal, block_mean, edge_onsets, runs, to_uniform
 
 GRAVITY_MPS2 = 9.80665
 
@@ -509,53 +509,6 @@ def _next_at_or_after(sorted_idx: np.ndarray, start: np.ndarray) -> np.ndarray:
     return out
 
 
-def _edge_onsets(
-    x: np.ndarray, lo: np.ndarray, peak: np.ndarray, base: np.ndarray, levels, sign=None
-) -> np.ndarray:
-    """Fractional indices where rising edges leave their base (vectorized over edges).
-
-    Edge k is ``sign_k (x[lo_k : peak_k + 1] - 0)``, rising from ``base_k`` to its extreme
-    at ``peak_k``. Its crossings of two levels of the edge height (fractions ``levels``,
-    linearly interpolated between samples, the last crossing before the peak) define a
-    line that is extended back to ``base_k``; for an edge that starts with a straight
-    rise (a force that grows from zero at a finite rate) this is where it starts.
-    NaN where the edge does not rise.
-
-    Parameters
-    ----------
-    x : ndarray, shape (n,)
-    lo, peak : ndarray of int, shape (k,)
-        First sample and extreme of each edge (``lo <= peak``).
-    base : ndarray, shape (k,)
-        Level before each edge (in the signed units).
-    levels : (float, float)
-    sign : ndarray, shape (k,), optional
-        +1 or -1 per edge (falling edges are read negated).
-    """
-    k = len(lo)
-    if k == 0:
-        return np.zeros(0)
-    sign = np.ones(k) if sign is None else np.asarray(sign, float)
-    width = int((peak - lo).max()) + 1
-    idx = np.minimum(lo[:, None] + np.arange(width)[None, :], len(x) - 1)
-    w = sign[:, None] * x[idx]
-    usable = np.arange(width)[None, :] < (peak - lo)[:, None]  # a sample below, then one after
-    h = sign * x[peak] - base
-    rows = np.arange(k)
-    cross = []
-    for lev in levels:
-        y = base + lev * h
-        below = (w < y[:, None]) & usable
-        i = width - 1 - np.argmax(below[:, ::-1], axis=1)
-        x0, x1 = w[rows, i], w[rows, np.minimum(i + 1, width - 1)]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            c = i + (y - x0) / (x1 - x0)
-        cross.append(np.where(below.any(axis=1), c, np.nan))
-    (t1, t2), (l1, l2) = cross, levels
-    onset = lo + t1 - (t2 - t1) * l1 / (l2 - l1)
-    return np.where(h > 0, onset, np.nan)
-
-
 class PogoAnalyzer:
     """Pogo/hop analysis of one shoe sensor. Settings in ``__init__``, results in
     ``result_`` (and ``ball_force_mps2_``, the ball's specific force magnitude)."""
@@ -627,7 +580,7 @@ class PogoAnalyzer:
         last = back - 1 - np.argmax(falls[:, ::-1], axis=1)
         start = np.where(falls.any(axis=1), lo + last + 1, lo)
         base = _window_means(fb, np.maximum(start - int(0.012 * fs), 0), start + 1)
-        landing = _edge_onsets(fb, np.maximum(start - 2, 0), p, base, st.edge_levels)
+        landing = edge_onsets(fb, np.maximum(start - 2, 0), p, base, st.edge_levels)
         landing = np.where(np.isnan(landing), start, landing)
 
         # Take-off: the ball leaves 1 g after the planted window: up (pulled after the
@@ -656,7 +609,7 @@ class PogoAnalyzer:
         )
         turns = (steps <= 0) & (np.arange(ahead - 1)[None, :] <= (end - 2 - j)[:, None])
         top = np.where(turns.any(axis=1), j + np.argmax(turns, axis=1), end - 1)
-        takeoff = _edge_onsets(fb, e0, top, plateau + sgn * level, st.edge_levels, sgn)
+        takeoff = edge_onsets(fb, e0, top, plateau + sgn * level, st.edge_levels, sgn)
 
         # A planted ball reads 1 g throughout the contact (after the impact rings down),
         # not only in the window that admitted the candidate. The 50 ms mean must not

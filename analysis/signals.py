@@ -219,3 +219,50 @@ def binned_mean(
         gyr_dps=np.ascontiguousarray(out[:, 3:]),
         valid=valid,
     )
+
+
+def edge_onsets(
+    x: np.ndarray, lo: np.ndarray, peak: np.ndarray, base: np.ndarray, levels, sign=None
+) -> np.ndarray:
+    """Fractional indices where rising edges leave their base (vectorized over edges).
+
+    Edge k is ``sign_k (x[lo_k : peak_k + 1] - 0)``, rising from ``base_k`` to its extreme
+    at ``peak_k``. Its crossings of two levels of the edge height (fractions ``levels``,
+    linearly interpolated between samples, the last crossing before the peak) define a
+    line that is extended back to ``base_k``; for an edge that starts with a straight
+    rise (a force that grows from zero at a finite rate) this is where it starts.
+    NaN where the edge does not rise.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+    lo, peak : ndarray of int, shape (k,)
+        First sample and extreme of each edge (``lo <= peak``).
+    base : ndarray, shape (k,)
+        Level before each edge (in the signed units).
+    levels : (float, float)
+    sign : ndarray, shape (k,), optional
+        +1 or -1 per edge (falling edges are read negated).
+    """
+    k = len(lo)
+    if k == 0:
+        return np.zeros(0)
+    sign = np.ones(k) if sign is None else np.asarray(sign, float)
+    width = int((peak - lo).max()) + 1
+    idx = np.minimum(lo[:, None] + np.arange(width)[None, :], len(x) - 1)
+    w = sign[:, None] * x[idx]
+    usable = np.arange(width)[None, :] < (peak - lo)[:, None]  # a sample below, then one after
+    h = sign * x[peak] - base
+    rows = np.arange(k)
+    cross = []
+    for lev in levels:
+        y = base + lev * h
+        below = (w < y[:, None]) & usable
+        i = width - 1 - np.argmax(below[:, ::-1], axis=1)
+        x0, x1 = w[rows, i], w[rows, np.minimum(i + 1, width - 1)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = i + (y - x0) / (x1 - x0)
+        cross.append(np.where(below.any(axis=1), c, np.nan))
+    (t1, t2), (l1, l2) = cross, levels
+    onset = lo + t1 - (t2 - t1) * l1 / (l2 - l1)
+    return np.where(h > 0, onset, np.nan)

@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from analysis.gait import align_clocks, analyze_gait, gait_balance
 from analysis.heel_raise import analyze_heel_raises, side_balance
 from analysis.heel_rise_test import heel_rise_test, limb_symmetry
 from analysis.pogo import analyze_pogo
@@ -18,6 +19,10 @@ from analysis.prescriptions import TempoError, TempoPrescription
 from cli.report import (
     balance_json,
     balance_table,
+    gait_balance_json,
+    gait_balance_table,
+    gait_json,
+    gait_table,
     heel_raise_json,
     heel_raise_table,
     heel_rise_test_json,
@@ -30,7 +35,7 @@ from cli.report import (
 from imu.recording import RecordingError, read_recording, write_recording
 
 #: The lowest rate each analysis accepts (Hz).
-MIN_RATE_HZ = {"heel-raise": 50.0, "pogo": 100.0}
+MIN_RATE_HZ = {"heel-raise": 50.0, "pogo": 100.0, "strides": 100.0, "walk": 50.0}
 
 
 class UsageError(Exception):
@@ -88,7 +93,15 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("synth", help="write a synthetic recording and its ground truth")
     s.add_argument("out", help="output CSV path; the truth goes to OUT.truth.json")
-    s.add_argument("--exercise", default="heel-raise", choices=["heel-raise", "pogo"])
+    s.add_argument(
+        "--exercise", default="heel-raise", choices=["heel-raise", "pogo", "strides", "walk"]
+    )
+    s.add_argument(
+        "--side",
+        choices=["left", "right", "both"],
+        default="left",
+        help="strides/walk: 'both' writes OUT-left.csv and OUT-right.csv of one session",
+    )
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--rate-hz", type=_positive("--rate-hz"), default=400.0)
     s.add_argument("--mounting", choices=["laces", "heel", "lateral", "medial"])
@@ -108,6 +121,8 @@ def _analyze(args: argparse.Namespace) -> int:
         raise UsageError(f"--test {args.test} goes with --exercise {tests_for[args.test]}")
     if args.exercise == "pogo":
         return _analyze_pogo(args)
+    if args.exercise in ("strides", "walk"):
+        return _analyze_gait(args)
     if len(args.files) > 2:
         raise UsageError(f"at most two files (left and right), got {len(args.files)}")
     if args.involved and len(args.files) != 2:
@@ -190,6 +205,50 @@ def _analyze_pogo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _analyze_gait(args: argparse.Namespace) -> int:
+    for opt in ("tempo", "test", "involved"):
+        if getattr(args, opt):
+            raise UsageError(f"--{opt} does not apply to --exercise {args.exercise}")
+    if len(args.files) > 2:
+        raise UsageError(f"at most two files (left and right), got {len(args.files)}")
+    recs = [read_recording(f, min_rate_hz=MIN_RATE_HZ[args.exercise]) for f in args.files]
+    sides = _sides(args.files, recs)
+    results = {
+        side: (path, rec, analyze_gait(rec.t_s, rec.acc_mps2, rec.gyr_dps, fs_hz=rec.fs_hz))
+        for side, path, rec in zip(sides, args.files, recs, strict=True)
+    }
+    balance = None
+    if len(results) == 2:
+        (_, lrec, lres), (_, rrec, rres) = results["left"], results["right"]
+        clock = align_clocks(
+            (lrec.t_s, lrec.acc_mps2, lrec.gyr_dps),
+            (rrec.t_s, rrec.acc_mps2, rrec.gyr_dps),
+            [s.initial_contact_s for s in lres.steps],
+            [s.initial_contact_s for s in rres.steps],
+        )
+        balance = gait_balance(lres, rres, clock)
+    if args.json:
+        objs = {
+            side: gait_json(res, args.exercise, source=path)
+            for side, (path, _, res) in results.items()
+        }
+        if len(objs) == 1:
+            out = next(iter(objs.values()))
+        else:
+            out = {
+                "exercise": args.exercise,
+                "sensors": objs,
+                "balance": gait_balance_json(balance),
+            }
+        print(json.dumps(out))
+    else:
+        blocks = [gait_table(res, args.exercise, source=path) for path, _, res in results.values()]
+        if balance is not None:
+            blocks.append(gait_balance_table(balance))
+        print("\n\n".join(blocks))
+    return 0
+
+
 def _sides(files: list[str], recs: list) -> list[str]:
     """Side of each file: the header's ``side``; with two files they must differ."""
     if len(recs) == 1:
@@ -204,11 +263,34 @@ def _sides(files: list[str], recs: list) -> list[str]:
 
 
 def _synth(args: argparse.Namespace) -> int:
+    from imu.synth.gait import strides_session, two_sensor_session, walk_session
     from imu.synth.hops import pogo_session
     from imu.synth.scenarios import heel_raise_session
 
-    make = pogo_session if args.exercise == "pogo" else heel_raise_session
-    rec, truth = make(args.seed, args.rate_hz, mounting=args.mounting, packet_loss=args.packet_loss)
+    if args.exercise in ("strides", "walk") and args.side == "both":
+        left, right, truth = two_sensor_session(
+            args.seed,
+            args.exercise,
+            fs_hz=args.rate_hz,
+            mounting=args.mounting,
+            packet_loss=args.packet_loss,
+        )
+        stem = str(args.out).removesuffix(".csv")
+        for side, rec in (("left", left), ("right", right)):
+            write_recording(f"{stem}-{side}.csv", rec)
+        Path(stem + ".truth.json").write_text(json.dumps(truth, indent=1))
+        print(f"wrote {stem}-left.csv, {stem}-right.csv ({left.duration_s:.1f} s) and the truth")
+        return 0
+    make = {
+        "pogo": pogo_session,
+        "heel-raise": heel_raise_session,
+        "strides": strides_session,
+        "walk": walk_session,
+    }[args.exercise]
+    kw = {"side": args.side} if args.exercise in ("strides", "walk") else {}
+    rec, truth = make(
+        args.seed, args.rate_hz, mounting=args.mounting, packet_loss=args.packet_loss, **kw
+    )
     write_recording(args.out, rec)
     Path(str(args.out) + ".truth.json").write_text(json.dumps(truth, indent=1))
     print(f"wrote {args.out} ({len(rec)} samples, {rec.duration_s:.1f} s) and its truth file")

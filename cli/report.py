@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from analysis.gait import GaitBalance, GaitResult
 from analysis.heel_raise import HeelRaiseResult, SideBalance
 from analysis.heel_rise_test import (
     LSI_TARGET_PCT,
@@ -374,5 +377,123 @@ def balance_table(b: SideBalance) -> str:
         lines.append(
             f"  {label:<18} left {_f(b.left[k], fmt):>6}  right {_f(b.right[k], fmt):>6}"
             f"  left = {_f(pct, '{:.0f}')} % of right"
+        )
+    return "\n".join(lines)
+
+
+def gait_json(res: GaitResult, exercise: str, source: str | None = None) -> dict:
+    """The ``--json`` object for ``--exercise strides|walk`` (contract of issue 4).
+
+    Required keys: ``exercise``, ``sample_rate_hz``, ``steps`` (``initial_contact_s``,
+    ``toe_off_s``, ``contact_ms``) and ``bouts`` (``start_s``, ``end_s``, ``steps``).
+    ``steps`` lists the contacts of the foot that wears the sensor. Everything else is
+    extra.
+    """
+    steps = [
+        {
+            "initial_contact_s": _r(s.initial_contact_s, 4),
+            "toe_off_s": _r(s.toe_off_s, 4),
+            "contact_ms": _r(s.contact_ms, 1),
+            "stride_ms": _r(s.stride_ms, 1),
+            "flight_ms": _r(s.flight_ms, 1),
+            "kind": s.kind,
+            "bout": s.bout_index + 1 if s.bout_index >= 0 else None,
+            "steady": s.steady,
+            "strike": s.strike,
+        }
+        for s in res.steps
+    ]
+    bouts = [
+        {
+            "start_s": _r(b.start_s),
+            "end_s": _r(b.end_s),
+            "steps": b.steps,
+            "kind": b.kind,
+            "steady_steps": b.steady_steps,
+            "contact_ms_mean": _r(b.contact_ms_mean, 1),
+            "contact_ms_median": _r(b.contact_ms_median, 1),
+            "contact_ms_sd": _r(b.contact_ms_sd, 1),
+            "stride_ms_mean": _r(b.stride_ms_mean, 1),
+            "cadence_spm": _r(b.cadence_spm, 1),
+            "duty_factor": _r(b.duty_factor, 3),
+            "contact_trend_ms_per_step": _r(b.contact_trend_ms_per_step, 2),
+        }
+        for b in res.bouts
+    ]
+    out = {
+        "exercise": exercise,
+        "sample_rate_hz": float(res.sample_rate_hz),
+        "steps": steps,
+        "bouts": bouts,
+        "definitions": {
+            "initial_contact_s": "first instant of ground contact of this foot",
+            "toe_off_s": "last instant of ground contact of this foot",
+            "flight_ms": "stride / 2 - contact (one sensor: assumes equal steps); < 0 walking",
+            "cadence_spm": "steps per minute of both feet (2 per stride of this foot)",
+            "steady": "false for acceleration and slowing steps of a running bout",
+        },
+    }
+    if source:
+        out["file"] = source
+    return out
+
+
+def gait_table(res: GaitResult, exercise: str, source: str | None = None) -> str:
+    """Readable strides/walk report: one line per bout, then the session."""
+    head = f"{exercise.capitalize()} in {source}" if source else exercise.capitalize()
+    lines = [f"{head}: {len(res.steps)} foot contacts in {len(res.bouts)} bout(s)"]
+    lines.append(
+        "contact = first to last instant of ground contact of this foot; "
+        "averages use the steady steps"
+    )
+    hdr = f"{'bout':>4} {'kind':>4} {'start s':>8} {'steps':>5} {'contact ms':>14} {'cadence':>8} {'duty':>5} {'trend ms/step':>13}"
+    lines += [hdr, "-" * len(hdr)]
+    for k, b in enumerate(res.bouts, 1):
+        lines.append(
+            f"{k:>4} {b.kind:>4} {b.start_s:>8.1f} {b.steps:>5} "
+            f"{b.contact_ms_mean:>7.0f} +- {b.contact_ms_sd:<4.0f} {_f(b.cadence_spm, '{:.0f}'):>8} "
+            f"{_f(b.duty_factor, '{:.2f}'):>5} {_f(b.contact_trend_ms_per_step, '{:+.2f}'):>13}"
+        )
+    for kind in ("run", "walk"):
+        c = [s.contact_ms for s in res.steps if s.kind == kind and s.steady and s.bout_index >= 0]
+        if c:
+            lines.append(
+                f"All {kind} bouts: {len(c)} steady contacts, mean {np.mean(c):.0f} ms, "
+                f"median {np.median(c):.0f} ms, SD {np.std(c, ddof=1) if len(c) > 1 else 0:.0f} ms"
+            )
+    return "\n".join(lines)
+
+
+def gait_balance_json(b: GaitBalance) -> dict:
+    """Left vs right object of a two-file strides/walk analysis."""
+    return {
+        "pairs": b.pairs,
+        "left_contact_ms": _r(b.left_contact_ms, 1),
+        "right_contact_ms": _r(b.right_contact_ms, 1),
+        "left_pct_of_right": _r(b.left_pct_of_right, 1),
+        "bouts": [
+            {k: (_r(v, 1) if isinstance(v, float) else v) for k, v in d.items()} for d in b.bouts
+        ],
+        "clock": {
+            "right_to_left_offset_s": _r(b.clock.offset_s, 4),
+            "drift_ppm": _r(b.clock.drift_ppm, 1),
+            "pairs_fitted": b.clock.windows,
+        },
+    }
+
+
+def gait_balance_table(b: GaitBalance) -> str:
+    if b.left_pct_of_right is None:
+        return "Left/right: no paired steady contacts"
+    lines = [
+        f"Left/right contact time ({b.pairs} paired steady contacts): left "
+        f"{b.left_contact_ms:.0f} ms, right {b.right_contact_ms:.0f} ms, left = "
+        f"{b.left_pct_of_right:.1f} % of right (clocks: right + {b.clock.offset_s:.3f} s, "
+        f"drift {b.clock.drift_ppm:+.0f} ppm)"
+    ]
+    for d in b.bouts:
+        lines.append(
+            f"  {d['kind']} bout at {d['start_s']:.1f} s: {d['pairs']} pairs, left "
+            f"{d['left_pct_of_right']:.1f} % of right"
         )
     return "\n".join(lines)

@@ -1,0 +1,149 @@
+"""Strides and walking: step events on real walking with motion-capture reference, on
+synthetic running and walking with force-plate truth, two-sensor clocks, and the command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.gait import align_clocks, analyze_gait, gait_balance
+from imu.recording import write_recording
+from imu.synth.gait import WalkSetup, two_sensor_session
+from imu.synth.scenarios import heel_raise_session
+
+REPO = Path(__file__).resolve().parents[1]
+GAITMAP = REPO.parent / "shared" / "data" / "gaitmap_walking"
+FS_REAL = 204.8
+
+
+def _reference(side: str) -> pd.DataFrame:
+    """Reference contacts by the data README's rule: IC of a stride row to the TC of the
+    next row of the same foot (rows run from mid-stance to mid-stance)."""
+    ev = pd.read_csv(GAITMAP / "stride_events_sample.csv")
+    s = ev[ev["foot"] == side].sort_values("start")
+    ok = s["start"].to_numpy()[1:] == s["end"].to_numpy()[:-1]
+    ic = s["ic"].to_numpy(float)[:-1][ok] / FS_REAL
+    tc = s["tc"].to_numpy(float)[1:][ok] / FS_REAL
+    return pd.DataFrame({"ic_s": ic, "tc_s": tc})
+
+
+@pytest.mark.skipif(not GAITMAP.exists(), reason="shared/data/gaitmap_walking not present")
+def test_real_walking_stance_time_against_motion_capture():
+    raw = pd.read_csv(GAITMAP / "imu_sample_not_rotated.csv", header=[0, 1], index_col=0)
+    errors, extra = [], 0
+    for side in ("left", "right"):
+        d = raw[f"{side}_sensor"]
+        acc = d[["acc_x", "acc_y", "acc_z"]].to_numpy(float)
+        gyr = d[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(float)
+        res = analyze_gait(np.arange(len(acc)) / FS_REAL, acc, gyr, fs_hz=FS_REAL)
+        ic = np.array([s.initial_contact_s for s in res.steps])
+        to = np.array([s.toe_off_s for s in res.steps])
+        ref = _reference(side)
+        used = set()
+        for a, b in zip(ref["ic_s"], ref["tc_s"], strict=True):
+            j = int(np.argmin(np.abs(ic - a)))
+            assert abs(ic[j] - a) < 0.1, f"{side}: reference contact at {a:.2f} s not found"
+            used.add(j)
+            errors.append(1000 * ((to[j] - ic[j]) - (b - a)))
+        span = (ic > ref["ic_s"].min() - 0.2) & (ic < ref["ic_s"].max() + 0.2)
+        extra += int(span.sum()) - len(used)
+    e = np.array(errors)
+    assert extra == 0, "contacts invented between the reference contacts"
+    # The issue's targets: stance-time MAE <= 12 ms and |bias| <= 8 ms (gaitmap's own
+    # detectors: bias -30 to -33 ms on the same data).
+    assert np.mean(np.abs(e)) <= 12.0
+    assert abs(np.mean(e)) <= 8.0
+
+
+def test_no_steps_in_heel_raises_and_standing():
+    for seed in (3, 4):
+        rec, _ = heel_raise_session(seed, 200.0)
+        res = analyze_gait(rec.t_s, rec.acc_mps2, rec.gyr_dps, fs_hz=rec.fs_hz)
+        run = [s for s in res.steps if s.kind == "run"]
+        assert not run, "running steps invented in a heel-raise session"
+
+
+def test_two_sensor_clocks_and_balance():
+    setup = WalkSetup(kind="walk", n_bouts=2, bout_s=30.0, asymmetry=0.04)
+    left, right, truth = two_sensor_session(21, "walk", fs_hz=200.0, setup=setup)
+    gl = analyze_gait(left.t_s, left.acc_mps2, left.gyr_dps, fs_hz=left.fs_hz)
+    gr = analyze_gait(right.t_s, right.acc_mps2, right.gyr_dps, fs_hz=right.fs_hz)
+    clock = align_clocks(
+        (left.t_s, left.acc_mps2, left.gyr_dps),
+        (right.t_s, right.acc_mps2, right.gyr_dps),
+        [s.initial_contact_s for s in gl.steps],
+        [s.initial_contact_s for s in gr.steps],
+    )
+    # Truth: the right contacts on the common clock, mapped onto the left sensor's clock.
+    rc = np.array([c["initial_contact_s"] for c in truth["right"]["contacts"]])
+    common = np.array(
+        [c["initial_contact_s"] for c in truth["common"]["contacts"] if c["side"] == "right"]
+    )
+    lc = truth["clocks"]["left"]
+    on_left = lc["epoch_s"] + (common - lc["start_common_s"]) * (1 + lc["drift_ppm"] * 1e-6)
+    err_ms = 1000 * (clock.to_left_s(rc) - on_left)
+    # Within a step's timing asymmetry (the method assumes equal left and right steps).
+    assert np.max(np.abs(err_ms)) < 40.0
+    bal = gait_balance(gl, gr, clock)
+    assert bal.pairs >= 0.8 * min(len(gl.steps), len(gr.steps)) - 10
+    t_l = np.mean([c["contact_ms"] for c in truth["left"]["contacts"]])
+    t_r = np.mean([c["contact_ms"] for c in truth["right"]["contacts"]])
+    assert bal.left_pct_of_right == pytest.approx(100 * t_l / t_r, abs=2.0)
+
+
+def test_command_json_contract_two_sensors(tmp_path):
+    setup = WalkSetup(kind="walk", n_bouts=1, bout_s=20.0)
+    left, right, _ = two_sensor_session(5, "walk", fs_hz=100.0, setup=setup)
+    for side, rec in (("left", left), ("right", right)):
+        rec.meta["side"] = side
+        write_recording(tmp_path / f"{side}.csv", rec)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli.main",
+            "analyze",
+            str(tmp_path / "left.csv"),
+            str(tmp_path / "right.csv"),
+            "--exercise",
+            "walk",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+    )
+    doc = json.loads(out.stdout)
+    assert doc["exercise"] == "walk"
+    assert set(doc["sensors"]) == {"left", "right"}
+    for side in ("left", "right"):
+        s = doc["sensors"][side]
+        assert s["sample_rate_hz"] == 100.0
+        step = s["steps"][0]
+        assert {"initial_contact_s", "toe_off_s", "contact_ms"} <= set(step)
+        assert {"start_s", "end_s", "steps"} <= set(s["bouts"][0])
+    assert "left_pct_of_right" in doc["balance"]
+
+
+def _match(res, truth, kind):
+    t_ic = np.array([c["initial_contact_s"] for c in truth["contacts"]])
+    t_to = np.array([c["toe_off_s"] for c in truth["contacts"]])
+    kinds = [c["kind"] for c in truth["contacts"]]
+    err, used, extra = [], set(), 0
+    for s in res.steps:
+        j = int(np.argmin(np.abs(t_ic - s.initial_contact_s)))
+        if abs(t_ic[j] - s.initial_contact_s) > 0.05 or j in used:
+            extra += 1
+            continue
+        used.add(j)
+        if kinds[j] == kind:
+            err.append(1000 * ((s.toe_off_s - s.initial_contact_s) - (t_to[j] - t_ic[j])))
+    missed = sum(1 for j, k in enumerate(kinds) if k == kind and j not in used)
+    return np.array(err), extra, missed
