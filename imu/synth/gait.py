@@ -36,48 +36,79 @@ Step schedule (both feet)
     Feet land on a path with step width (walking 6-13 cm, running 0-6 cm) and toe-out.
 
 Stance, heel first (walking, rearfoot and some midfoot running)
-    * Initial contact: the rear edge of the heel touches with the foot dorsiflexed
-      (walking 17-30 deg, heel-toe drill 25-35 deg, rearfoot running 8-22 deg at 3.5 m/s,
-      1-3 deg flatter per m/s) and inverted 1-6 deg, moving down (walking 0.4-0.9 m/s,
-      running 0.45-1 m/s x (v / 3.5)^0.3) and forward (walking 0.2-0.8 m/s, running 10-30 %
-      of the speed), decelerating (the end of the swing), its pitch rate already positive
-      (the real recording shows +60-80 deg/s at IC). The heel is stopped vertically within
-      ``tau`` (walking 5-12 ms, running 6-14 ms): its velocity ``v + a s`` is multiplied by
-      ``1 - w(s / tau)``, ``w(u) = 6u^2 - 8u^3 + 3u^4``, so the deceleration pulse
-      ``12 u (1 - u)^2`` rises from zero, peaks at a third of the impact and fades with
-      zero slope (peak ``16/9 v / tau``); horizontally (sole shear, friction) within
-      1.5-3 ``tau``. The heel sinks by its stopping distance (heel pad and midsole) and
-      slides a few mm to 1-2 cm. A damped shoe vibration (20-80 Hz, damping ratio
-      0.1-0.35) rings in height and pitch.
-    * Rocker: the foot rolls about the heel to flat. The pitch rate jumps during the impact
-      from its swing value to the rocker rate (walking 200-320 deg/s: the stopped heel
-      turns the foot's forward momentum into rotation) and slows to 70-150 deg/s (running:
-      about the strike angle per 45 ms, slowing to 25-45 %) when the forefoot lands; the
-      forefoot slap (the soft forefoot pad, the dorsiflexors lowering the foot) stops the
-      rotation within 12-30 ms, a second, smaller impact, at foot-flat (walking about
-      100-170 ms after IC).
+    Why this timing: on the real walking recording (gaitmap example data, both feet, at the
+    motion-capture events) the sagittal rate falls smoothly and linearly (about 5000
+    deg/s^2 for the last 40 ms) from the late-swing dorsiflexion through zero at IC (+2 and
+    +7 ms after it, left and right; no kink at IC), and the sharp heel-floor collision (the
+    acc jerk spike, the plantarflexion rate jumping by about 200 deg/s within one sample)
+    comes about 20 ms AFTER IC. That is the ground-reaction force of heel strikes: it
+    starts at the touch and the impact transient peaks 10-25 ms (running 10-30 ms) later,
+    once the heel pad and the midsole are loaded; a 20 N force-plate threshold triggers
+    near the start of that, not at the transient.
+
+    * Initial contact: the rear edge of the (rounded) heel touches with the foot
+      dorsiflexed (walking 17-30 deg, heel-toe drill 25-35 deg, rearfoot running 8-22 deg
+      at 3.5 m/s, 1-3 deg flatter per m/s) and inverted 1-6 deg, moving down (walking
+      0.4-0.9 m/s, running 0.45-1 m/s x (v / 3.5)^0.3) and forward (walking 0.2-0.8 m/s,
+      running 10-30 % of the speed), decelerating (the end of the swing). Its pitch rate is
+      near zero: the late-swing dorsiflexion, slowing at 30-110 rad/s^2 (running 20-120),
+      passes through zero 2-8 ms (walking, per person; +-2.5 ms per step) or -2-8 ms
+      (running) after the touch, so the foot's greatest dorsiflexion is at IC.
+    * Soft loading (heel pad, outsole and midsole foam, rounded heel): from the touch to
+      the collision (walking 16-24 ms per person x 0.85-1.15 per step; running 12-26 ms,
+      down to a quarter of it for flat landings, whose forefoot follows soon) the heel is
+      slowed progressively, the foot keeping its free rotation (the rate goes on rising
+      smoothly). The heel's velocity ``v + a s`` is multiplied by
+      ``1 - (1 - k) W_l(s / (c0 + tau)) - k W_c((s - c0) / tau)``: the loading stage
+      ``W_l(u) = 4u^3 - 3u^4`` (deceleration ``12 u^2 (1 - u)``: grows from zero, ends with
+      the collision) and the collision stage ``W_c(u) = 6u^2 - 8u^3 + 3u^4`` (pulse
+      ``12 u (1 - u)^2``, peak ``16/9 k v / tau`` a third into it), which stops the share
+      ``k`` = 0.45-0.77 of the touch-down speed within ``tau`` (walking 4-9 ms, running
+      6-14 ms) starting at ``c0`` (the collision peak minus tau / 3); horizontally (sole
+      shear, friction) the collision takes 1.5-3 ``tau``. The heel sinks by its stopping
+      distance (heel pad and midsole, about 4-17 mm) and slides a few mm to 1-2 cm.
+    * Collision and rocker: the impact transient. The pitch rate jumps during the
+      collision pulse from the loading's (a few tens of deg/s, up to about 150) to the
+      rocker rate (walking 200-320 deg/s: the stopped heel turns the foot's forward
+      momentum into rotation) and slows to 70-150 deg/s (running: about the strike angle
+      per 45 ms, slowing to 25-45 %) when the forefoot lands; the forefoot slap (the soft
+      forefoot pad, the dorsiflexors lowering the foot) stops the rotation within 12-30 ms,
+      a second, smaller impact, at foot-flat (walking about 100-220 ms after IC). A damped
+      shoe vibration (20-80 Hz, damping ratio 0.1-0.35) rings in height and pitch from the
+      collision.
     * Foot-flat: the ball does not move, the sole is level (pitch 0), but the shoe is not
       quite still (upper and midsole: roll drifts by about 2 deg and yaw by 0.7 deg, a few
       deg/s on the gyro, as in the real recording).
     * Push-off: heel-off at 27-35 % of stance before toe-off when walking, 45-62 % when
       running; the rear foot pitches about the ball (the metatarsophalangeal joint) along a
-      wiggle-free quintic from rest to the toe-off pitch (walking 52-68 deg, running 55-70
-      deg + 1 deg per m/s above 3.5) ending at 1.5-2.1 times its mean rate (capped at 1400
-      deg/s: walking about 450-700, running 800-1400), inverting 3-12 deg and turning out
-      0-6 deg. From a pitch of 25-45 deg the toe segment starts to tilt too (MTP
-      dorsiflexion grows more slowly than the pitch, C2 onset), so the ball rises 1-3 cm
-      while the toe tip stays on the ground.
-    * Toe-off: the toe tip (28 % of the foot length plus 1-2.5 cm of shoe ahead of the
-      ball) leaves the ground, last; the rear foot and the sensor have been rotating for
-      100-250 ms. A rigid foot without this toe would have to leave from the ball (no toe
-      roll) or push its toes through the floor at 60 deg of pitch.
+      quintic from rest to its peak rate (1.5-2.1 times the mean rate of the push-off,
+      capped at 1400 deg/s: walking about 450-700, running 800-1400), still accelerating
+      into it (0-3000 deg/s^2, less where the rise would not stay monotonic), inverting 3-12
+      deg and turning out 0-6 deg. From a pitch of 25-45 deg the toe segment starts to tilt
+      too (MTP dorsiflexion grows more slowly than the pitch, C2 onset), so the ball rises
+      1-3 cm while the toe tip stays on the ground.
+    * Reversal and toe-off: on the real recording the push-off rate peaks about 5 ms before
+      the reference toe-off and then reverses sharply (about 130 deg/s per sample; the kink
+      about 3.5 ms before it). So the swing begins while the toe tip still touches: when the
+      force model (below) has faded to 20 N + 1.5-6 % of body weight, but at most 4-8 ms
+      before it falls below 20 N (walking: about 5-13 ms before the toe tip leaves, 2-8 ms
+      before the 20 N toe-off; running, whose force falls fast: 0.3-1.5 ms before it), the
+      leg takes over and the angular acceleration turns, within 1.5-3 ms (min-jerk: C2), to
+      the peak rate / 16-26 ms (the rate at the lift keeps at least 45 % of the peak); the
+      pitch still grows, so the toe tip stays on the ground until it leaves at the toe-off
+      pitch (walking 52-68 deg, running 55-70 deg + 1 deg per m/s above 3.5): 28 % of the
+      foot length plus 1-2.5 cm of shoe ahead of the ball, last; the rear foot and the
+      sensor have been rotating for 100-250 ms. A rigid foot without this toe would have to
+      leave from the ball (no toe roll) or push its toes through the floor at 60 deg of
+      pitch.
 
 Stance, ball first (forefoot and some midfoot running)
     The ball touches with the foot plantarflexed (forefoot 5-14 deg at 3.5 m/s, up to 16;
-    the toes dorsiflexed so the ball lands first), is stopped like the heel above (10-22
-    ms), the heel drops about the ball to a lowest pitch at 30-45 % of contact (half the
-    time it reaches the ground gently: pitch 0 at zero rate), then rises into the push-off
-    and toe-off as above.
+    the toes dorsiflexed so the ball lands first) and is stopped at once by one impact pulse
+    (``W_c`` above over 10-22 ms from the touch, no soft loading stage: force and
+    acceleration rise together), the heel drops about the ball to a lowest pitch at 30-45 %
+    of contact (half the time it reaches the ground gently: pitch 0 at zero rate), then
+    rises into the push-off, reversal and toe-off as above.
 
 Swing
     From the toe-off state to the touch-down state of the next contact of the same foot
@@ -85,10 +116,11 @@ Swing
     (C2 at the knots). The leg drives the foot through the ankle (2-3 x 0.1 of the foot
     length ahead of the heel, 6-9 cm up): the ankle joint follows the smooth curves and the
     foot rotates about it, so the fast pitch reversal after toe-off does not throw the
-    heel around. Pitch: walking, it goes on rising for 12-25 ms, swings forward at a
-    near-constant rate (about -270..-430 deg/s) and slows to the touch-down rate in the last
-    35-60 ms; running, the rate first falls within 20-40 ms to 8-25 % of its toe-off value
-    and the foot keeps pitching (heel kick) to a peak at 28-40 % of the swing, then swings
+    heel around. Pitch: walking, it goes on rising for 12-25 ms (its rate, reversing since
+    just before toe-off, falls through zero), swings forward at a near-constant rate (about
+    -270..-430 deg/s) and slows to the touch-down rate in the last 35-60 ms; running, the
+    rate first falls within 20-40 ms to 8-25 % of its toe-off value and the foot keeps
+    pitching (heel kick) to a peak at 28-40 % of the swing, then swings
     forward (about -400..-600 deg/s, more when sprinting). The ankle's forward speed has a
     plateau in mid-swing (about 1.5 times its mean); it is lifted by a smooth bump (running:
     apex 25-70 cm at 34-44 % of the swing, higher with speed) so that heel and ball clear
@@ -101,13 +133,18 @@ Truth
     contact (``u`` from first touch to the toe tip's lift): ``phi = sin(pi u)`` running,
     ``sin(pi u) + c sin(3 pi u)`` (two humps, c = 0.15-0.3) walking, skewed by
     ``1 + beta (u - 1/2)``, scaled so its impulse is body weight times the step time, plus
-    the deceleration of the first contact point times an effective mass (1-3 kg) during the
-    impact. Initial contact and toe-off are the first and last instants above 20 N, as a
-    force plate with that threshold would see them: IC 0-0.3 ms after the sole first
-    touches, TO 0.3-1.2 ms (running) or 2-6 ms (walking's slower unloading) before the toe
-    tip leaves. Both the threshold instants (``initial_contact_s``, ``toe_off_s``) and the
-    kinematic ones (``touch_s``, ``lift_s``) are given. ``flight_ms`` runs from a toe-off to
-    the other foot's next initial contact (negative: double support). Contacts that span a
+    the deceleration of the first contact point times an effective mass (1-3 kg): for a
+    heel, the soft loading's growing deceleration and then the collision pulse, so the force
+    starts at the touch, rises over the loading and has its impact transient at the
+    collision; for a ball, the impact pulse from the touch. Initial contact and toe-off are
+    the first and last instants above 20 N, as a force plate with that threshold would see
+    them: IC 2-6 ms after the heel first touches when walking (0.3-1.5 ms running, 0.1-0.3
+    ms ball first), TO 0.3-1.2 ms (running) or 2-6 ms (walking's slower unloading; up to
+    12 ms in the slow heel-toe drill) before the toe tip leaves. Both the threshold instants
+    (``initial_contact_s``, ``toe_off_s``) and the kinematic ones (``touch_s``, ``lift_s``)
+    are given; ``impact_ms`` is the duration of the collision pulse (heel) or of the impact
+    (ball). ``flight_ms`` runs from a toe-off to the other foot's next initial contact
+    (negative: double support). Contacts that span a
     stand (a bout's final landing to the next bout's first push-off) are listed apart.
     Times are on the dense grid's axis, which is the recording's time axis for one sensor
     (timestamps are nominal sampling instants; the true ones jitter by 2 % of a sample); for
@@ -122,12 +159,17 @@ Sensor
 
 Checked against the real walking recording
     (gaitmap example data, lateral shoe sensors, 204.8 Hz; medians, synthetic 1.3 m/s at a
-    lateral mount vs real): stance 0.72 vs 0.73 s; push-off peak rate 554 vs 571 deg/s;
-    forward-swing peak rate 297 vs 392 deg/s (this person's swing is short: 0.36 s vs
-    0.40 s); mid-stance 1.00 g and 7 vs 9 deg/s; foot-flat 132 vs ~145 ms after IC;
-    terminal-swing specific force before IC 4.7 vs 3.3 g; impact peak 6.9 vs 13 g (the real
-    heel strikes ring harder: hard floor, strapped pod; at 1 kHz the synthetic ones are
-    8-21 g). ``tests/test_synth_gait.py`` checks these with stated tolerances.
+    lateral mount vs real left / right, each at its true / reference events): stance 0.72
+    vs 0.73 s; push-off peak rate 547 vs 547 / 597 deg/s; forward-swing peak rate 305 vs
+    399 / 388 deg/s (this person's swing is short: 0.36 s vs 0.40 s); mid-stance 1.00 g
+    and 8 vs 8 / 12 deg/s; foot-flat 132 vs ~145 ms after IC; terminal-swing specific force
+    (largest in the last 100 ms before IC) 6.3 vs 3.5 g; impact peak 6.0 vs 12 / 13 g (the
+    real heel strikes ring harder: hard floor, strapped pod; at 1 kHz the synthetic ones are
+    11-14 g). Event timing (ms, the sagittal rate = the gyro's first principal axis):
+    upward zero crossing of the rate +4.7 vs +1.7 / +7.5 after IC, rate at IC -19 vs -8 /
+    -33 deg/s, largest rise of the rate (the collision) +20 vs +27 / +22 after IC, push-off
+    rate extreme -5.5 vs -5.9 / -5.4 before TO. ``tests/test_synth_gait.py`` checks these
+    with stated tolerances.
 
 Not modelled: midsole deformation beyond the impact sinking, ground compliance, slopes and
 curves of the running path, arm swing and trunk, a pod's own mounting resonance beyond the
@@ -360,20 +402,10 @@ class _Spline:
         return out
 
 
-def _impact_w(s, tau: float) -> np.ndarray:
-    """Progress of an impact, 0 -> 1 over tau: w(u) = 6u^2 - 8u^3 + 3u^4."""
-    u = np.clip(np.asarray(s, float) / tau, 0.0, 1.0)
-    return u**2 * (6.0 - 8.0 * u + 3.0 * u**2)
-
-
-def _impact_w_rate(s, tau: float) -> np.ndarray:
-    u = np.clip(np.asarray(s, float) / tau, 0.0, 1.0)
-    return 12.0 * u * (1.0 - u) ** 2 / tau
-
-
 def _decay_int(s, tau: float, v, a) -> np.ndarray:
-    """Integral from 0 to s of (v + a s') (1 - w(s')): displacement while a velocity
-    ``v + a s`` is brought to zero by the impact pulse of duration tau; (n, d)."""
+    """Integral from 0 to s of (v + a s') (1 - w(s' / tau)), w(u) = 6u^2 - 8u^3 + 3u^4:
+    displacement while a velocity ``v + a s`` is brought to zero by the impact pulse
+    ``12 u (1 - u)^2 / tau`` of duration tau; (n, d)."""
     u = np.clip(np.asarray(s, float) / tau, 0.0, 1.0)[:, None]
     i0 = tau * u * (1.0 - 2.0 * u**2 + 2.0 * u**3 - 0.6 * u**4)
     i1 = tau**2 * u**2 * (0.5 - 1.5 * u**2 + 1.6 * u**3 - 0.5 * u**4)
@@ -390,6 +422,79 @@ def _stop(s, tau_v: float, tau_h: float, v, a) -> np.ndarray:
     out = _decay_int(s, tau_h, v, a)
     out[:, 2] = _decay_int(s, tau_v, v[2:], a[2:])[:, 0]
     return out
+
+
+# Stages of a contact point's stop, W(u) from 0 to 1 with W'(0) = W'(1) = 0 (ascending
+# coefficients): the soft loading, whose deceleration 12 u^2 (1 - u) grows progressively
+# and ends with the collision, and the collision pulse 12 u (1 - u)^2 (as _decay_int).
+_W_LOAD = np.array([0.0, 0.0, 0.0, 4.0, -3.0])
+_W_HIT = np.array([0.0, 0.0, 6.0, -8.0, 3.0])
+
+
+class _Stop:
+    """A contact point's velocity ``v + a s`` (s from the first touch) brought to zero by
+    weighted stages, ``v (1 - sum_k w_k W_k((s - c_k) / d_k))`` with ``sum_k w_k = 1``:
+    positions are C2 (the deceleration starts and ends at zero) and exact (polynomials)."""
+
+    def __init__(self, stages) -> None:
+        P = np.polynomial.polynomial
+        self.stages = [
+            (w, c, d, W, P.polyder(W), P.polyint(W), P.polyint(P.polymulx(W)))
+            for w, c, d, W in stages
+        ]
+        self.end = max(c + d for _, c, d, _ in stages)
+
+    def disp(self, s, v: float, a: float) -> np.ndarray:
+        """Displacement since the touch (free motion before it)."""
+        pv = np.polynomial.polynomial.polyval
+        s = np.asarray(s, float)
+        out = v * s + 0.5 * a * s**2
+        for w, c, d, _, _, q0, q1 in self.stages:
+            y = np.clip((s - c) / d, 0.0, 1.0)
+            e = c + d
+            j = d * ((v + a * c) * pv(y, q0) + a * d * pv(y, q1))
+            j = j + np.where(s > e, v * (s - e) + 0.5 * a * (s**2 - e**2), 0.0)
+            out = out - w * j
+        return out
+
+    def acc(self, s, v: float, a: float) -> np.ndarray:
+        """Acceleration minus the free one (the stopping deceleration, opposite to v)."""
+        pv = np.polynomial.polynomial.polyval
+        s = np.asarray(s, float)
+        W = np.zeros_like(s)
+        dW = np.zeros_like(s)
+        for w, c, d, Wc, dWc, _, _ in self.stages:
+            y = np.clip((s - c) / d, 0.0, 1.0)
+            W += w * pv(y, Wc)
+            dW += w * np.where((s > c) & (s < c + d), pv(y, dWc) / d, 0.0)
+        return -a * W - (v + a * s) * dW
+
+    def disp3(self, s, v, a, horizontal: _Stop) -> np.ndarray:
+        """(n, 3): horizontal components by ``horizontal``, vertical by this one."""
+        out = np.empty((len(np.atleast_1d(s)), 3))
+        for k in range(2):
+            out[:, k] = horizontal.disp(s, v[k], a[k])
+        out[:, 2] = self.disp(s, v[2], a[2])
+        return out
+
+
+def _heel_stops(c0: float, tau: float, tau_h: float, share: float) -> tuple[_Stop, _Stop]:
+    """Vertical and horizontal stop of the heel: soft loading from the touch to the end of
+    the collision (weight 1 - share) plus the collision pulse (share), which starts at c0
+    and lasts tau (vertically) or tau_h (horizontally: shear of the sole, friction)."""
+    vert = _Stop([(1 - share, 0.0, c0 + tau, _W_LOAD), (share, c0, tau, _W_HIT)])
+    hor = _Stop([(1 - share, 0.0, c0 + tau_h, _W_LOAD), (share, c0, tau_h, _W_HIT)])
+    return vert, hor
+
+
+def _blend_int(s, delta: float) -> tuple[np.ndarray, np.ndarray]:
+    """First and second integrals from 0 to s of min_jerk(s' / delta)."""
+    s = np.asarray(s, float)
+    u = np.clip(s / delta, 0.0, 1.0)
+    i1 = delta * u**4 * (2.5 - 3.0 * u + u**2)
+    i2 = delta**2 * u**5 * (0.5 - 0.5 * u + u**2 / 7.0)
+    x = np.maximum(s - delta, 0.0)  # beyond delta: integrals of 1
+    return i1 + x, i2 + 0.5 * delta * x + 0.5 * x**2
 
 
 def _bump(u) -> np.ndarray:
@@ -525,7 +630,7 @@ class _Style:
     walk_push_frac: float
     walk_rocker_w0: float  # rad/s
     walk_rocker_wff: float
-    walk_touch_rate: float
+    walk_zc_s: float  # the late-swing pitch rate crosses zero this long after the touch
     walk_heel_vz: float
     walk_heel_vx: float
     walk_tau: float
@@ -561,9 +666,16 @@ class _Style:
     ankle_x_frac: float  # ankle joint ahead of the heel, fraction of foot length
     ankle_h_m: float  # ankle joint above the sole
     tau_shear: float  # horizontal stop of the first contact point / vertical one
+    walk_load_s: float  # heel touch to the peak of the collision (impact transient)
+    run_load_s: float
+    load_share: float  # share of the heel's touch-down speed stopped by the collision
 
 
-def _draw_style(rng: np.random.Generator, strike: str, drill: bool) -> _Style:
+def _draw_style(
+    rng: np.random.Generator, strike: str, drill: bool, rng2: np.random.Generator
+) -> _Style:
+    """The traits; ``rng2`` draws those of the heel's soft loading (so that the plan, drawn
+    from ``rng`` afterwards, does not depend on them)."""
     u = rng.uniform
     if strike == "rearfoot":
         s35 = u(8, 22) * DEG
@@ -590,10 +702,10 @@ def _draw_style(rng: np.random.Generator, strike: str, drill: bool) -> _Style:
         walk_push_frac=u(0.27, 0.35),
         walk_rocker_w0=u(200, 320) * DEG,
         walk_rocker_wff=u(70, 150) * DEG,
-        walk_touch_rate=u(20, 100) * DEG,
+        walk_zc_s=u(0.002, 0.008),
         walk_heel_vz=u(0.4, 0.9),
         walk_heel_vx=u(0.2, 0.8),
-        walk_tau=u(0.005, 0.012),
+        walk_tau=u(0.004, 0.009),
         walk_apex_m=u(0.06, 0.12),
         tc_35=u(0.22, 0.29),
         tc_exp=u(0.55, 0.8),
@@ -624,6 +736,9 @@ def _draw_style(rng: np.random.Generator, strike: str, drill: bool) -> _Style:
         ankle_x_frac=u(0.18, 0.28),
         ankle_h_m=u(0.06, 0.09),
         tau_shear=u(1.5, 3.0),
+        walk_load_s=rng2.uniform(0.016, 0.024),
+        run_load_s=rng2.uniform(0.012, 0.026),
+        load_share=rng2.uniform(0.5, 0.7),
     )
 
 
@@ -984,6 +1099,8 @@ class _Stance:
     ff_s: float | None  # foot-flat (or heel touch) instant
     ho_s: float | None  # heel-off instant
     mtp_land: float = 0.0  # MTP dorsiflexion the toes land with (rad)
+    # deceleration (m/s^2, up) of the first contact point by the ground, s after the touch
+    impact_acc: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 class _Foot:
@@ -1019,8 +1136,12 @@ class _Foot:
                 "tau": st.walk_tau * u(0.85, 1.15),
                 "w0": st.walk_rocker_w0 * u(0.9, 1.1),
                 "wff": st.walk_rocker_wff * u(0.85, 1.15),
-                "w_touch": st.walk_touch_rate * u(0.7, 1.3),
+                # the late-swing dorsiflexion slows through zero around the touch, and
+                # goes on slowing through the soft loading until the collision
+                "zc": st.walk_zc_s + rng.normal(0.0, 0.0025),
                 "al_touch": u(30.0, 110.0),
+                "t_col": st.walk_load_s * u(0.85, 1.15),
+                "share": st.load_share * u(0.9, 1.1),
                 "decel": u(5.0, 20.0),  # terminal-swing deceleration at the touch (m/s^2)
             }
         else:
@@ -1039,12 +1160,20 @@ class _Foot:
                 "vz": -st.run_heel_vz * u(0.85, 1.15) * (v / 3.5) ** 0.3,
                 "vx": u(0.1, 0.3) * min(v, 8.0),
                 "tau": (st.run_tau_heel if heel else st.run_tau_ball) * u(0.85, 1.15),
-                "al_touch": u(0.0, 150.0) if heel else u(-50.0, 50.0),
+                "al_touch": u(20.0, 120.0) if heel else u(-50.0, 50.0),
                 "decel": u(10.0, 40.0),
             }
             if heel:
                 w0 = float(np.clip(strike / 0.045 * u(0.9, 1.2), 250 * DEG, 900 * DEG))
-                out.update(w0=w0, wff=w0 * u(0.25, 0.45), w_touch=u(-30, 120) * DEG)
+                # flat landings: the forefoot follows soon, the loading is short
+                flat = float(np.clip((strike - 2 * DEG) / (8 * DEG), 0.25, 1.0))
+                out.update(
+                    w0=w0,
+                    wff=w0 * u(0.25, 0.45),
+                    zc=u(-0.002, 0.008),
+                    t_col=st.run_load_s * u(0.85, 1.15) * flat,
+                    share=st.load_share * u(0.9, 1.1),
+                )
             else:
                 out.update(w_touch=-u(0, 150) * DEG)
         out["roll"] = self.inv * st.inv_touch * u(0.5, 1.5)
@@ -1067,6 +1196,7 @@ class _Foot:
             kappa = st.run_kappa * u(0.92, 1.08)
             frac = st.run_push_frac * u(0.92, 1.08)
             t_stand = u(0.2, 0.32)
+        q = u(0.0, 1.0)  # how early the leg takes over (one draw: force and time)
         return {
             "p_to": float(np.clip(p_to, 40 * DEG, 82 * DEG)),
             "kappa": kappa,
@@ -1075,6 +1205,14 @@ class _Foot:
             "yaw": -self.inv * u(0.0, 6.0) * DEG,  # the toe turns out at push-off
             "p_sw": st.toe_roll_from * u(0.9, 1.1),
             "k_t": st.toe_roll_gain * u(0.9, 1.1),
+            # the reversal: the leg takes over when the force has faded to 20 N + f_rev W
+            # (at most rev_lead before 20 N), and would stop the rate within rev_s;
+            # min-jerk onset over blend_s
+            "f_rev": 0.015 + 0.045 * q,
+            "rev_lead": 0.004 + 0.004 * q,
+            "rev_s": u(0.016, 0.026),
+            "blend_s": u(0.0015, 0.003),
+            "a_end": u(0.0, 3000.0) * DEG,  # the rate still rising into the reversal
         }
 
     def _vibration(self, s, tau, v_imp, t_fade):
@@ -1088,13 +1226,52 @@ class _Foot:
         env = env * (1 - min_jerk((s - 0.5 * t_fade) / (0.5 * t_fade)))
         return st.vib_gain * peak / om**2 * env, st.vib_pitch_gain * peak / 0.1 / om**2 * env
 
-    def _push_spline(self, Pp: dict, T: float, p_start: float = 0.0, a_start: float = 0.0):
-        """Pitch from rest (or from the lowest pitch of a forefoot contact) to toe-off: a
-        wiggle-free quintic ending at the toe-off rate kappa times the mean rate."""
-        p_to = Pp["p_to"]
-        w_to = min(Pp["kappa"] * (p_to - p_start) / T, 1400 * DEG)
-        a_to = a_start - 12 * (p_to - p_start - T * w_to / 2) / T**2
-        return _Spline([0.0, T], [p_start, p_to], [0.0, w_to], [a_start, a_to])
+    def _push_fn(self, Pp: dict, T: float, p_start: float = 0.0, a_start: float = 0.0):
+        """Pitch (function of the time since heel-off, or since the lowest pitch of a
+        forefoot contact) to the toe tip's lift at T and pitch p_to: a quintic from rest
+        that rises to the peak rate (kappa times the mean rate) at the reversal, ``d_rev``
+        before the lift, still accelerating (a_end, less if the rise would not stay
+        monotonic; if even a zero end acceleration would not, the peak rate is raised);
+        then the angular acceleration turns to -w_pk / rev_s within blend_s (min-jerk: C2)
+        while the toe tip stays on the ground (the pitch still grows)."""
+        p_to, dl = Pp["p_to"], Pp["blend_s"]
+        w_pk = min(Pp["kappa"] * (p_to - p_start) / T, 1400 * DEG)
+        d = float(np.clip(Pp["d_rev"], 0.0, 0.2 * T))
+        i1, i2 = (float(x[0]) for x in _blend_int(np.array([d]), dl))
+        # deceleration per unit peak rate (the rate at the lift keeps 45 % of the peak)
+        c_al = min(1.0 / Pp["rev_s"], 0.55 / max(i1, 1e-9))
+        T1 = T - d
+        q = np.linspace(0.0, T1, 200)
+
+        def p_rev(w, a1):  # pitch at the reversal
+            return p_to - (w * d + 0.5 * a1 * d * d - (c_al * w + a1) * i2)
+
+        def rising(sp):
+            rate = np.diff(sp(q)[:, 0])
+            return bool(np.all(np.diff(rate[20:]) > -1e-9 * w_pk))
+
+        k = 0.5 * d * d - i2  # p_rev is linear in a1: the wiggle-free one
+        r = p_to - w_pk * d + c_al * w_pk * i2 - p_start - T1 * w_pk / 2
+        a_wf = (a_start - 12 * r / T1**2) / (1 - 12 * k / T1**2)
+        for a1 in (max(a_wf, Pp["a_end"]), max(a_wf, 0.5 * Pp["a_end"]), max(a_wf, 0.0)):
+            sp = _Spline([0.0, T1], [p_start, p_rev(w_pk, a1)], [0.0, w_pk], [a_start, a1])
+            if rising(sp):
+                break
+        else:  # a faster push-off: wiggle-free with a zero end acceleration
+            a1 = 0.0
+            w_pk = (p_to - p_start - T1**2 * a_start / 12) / (T1 / 2 + d - c_al * i2)
+            sp = _Spline([0.0, T1], [p_start, p_rev(w_pk, a1)], [0.0, w_pk], [a_start, a1])
+        pr, alpha = p_rev(w_pk, a1), c_al * w_pk
+
+        def fn(s):
+            s = np.asarray(s, float)
+            out = sp(np.minimum(s, T1))[:, 0]
+            x = np.maximum(s - T1, 0.0)
+            _, j2 = _blend_int(x, dl)
+            rev = pr + w_pk * x + 0.5 * a1 * x * x - (alpha + a1) * j2
+            return np.where(s > T1, rev, out)
+
+        return fn
 
     # -- stance ---------------------------------------------------------------------------
     def contact(self, c: _Contact, t_start: float, t_end: float) -> _Stance:
@@ -1103,6 +1280,17 @@ class _Foot:
         t1 = c.lift if c.lift is not None else t_end
         regular = c.land is c.push
         Pp = self._pushoff(c.push, (t1 - t0) if regular else None) if c.lift is not None else None
+        if Pp is not None:  # the rate reverses when the force has faded to 20 N + f_rev W,
+            # at most rev_lead before it falls below 20 N (slow unloading)
+            step = c.land if c.land is not None else c.push
+            f_rev = FORCE_THRESHOLD_N + Pp["f_rev"] * self.st.body_mass_kg * G
+            tc_f = (t1 - t0) if regular else 0.65
+            walking = step.mode == "walk"
+            Pp["d_rev"] = min(
+                _unload_gap(self.st, tc_f, walking, step.step_s, f_rev),
+                _unload_gap(self.st, tc_f, walking, step.step_s, FORCE_THRESHOLD_N)
+                + Pp["rev_lead"],
+            )
         if L is not None and L["first"] == "ball":
             return self._ball_first(c, L, Pp, t0, t1)
         return self._heel_first(c, L, Pp, t0, t1)
@@ -1120,48 +1308,65 @@ class _Foot:
         psi = c.yaw
         B = np.array([c.ball_xy[0], c.ball_xy[1], 0.0])
         ff = 0.0
+        c0 = 0.0  # the collision pulse starts (s after the touch)
         if L is not None:
             p_ic, tau, tau_f = L["p_ic"], L["tau"], L["tau_slap"]
             w0, wff = L["w0"], L["wff"]
+            zc, al, share = L["zc"], L["al_touch"], float(np.clip(L["share"], 0.3, 0.85))
+            c0 = max(L["t_col"] - tau / 3, 0.0)  # the pulse peaks a third into it
             delta = -p_ic
-            p_slap = -min(0.4 * wff * tau_f, 0.5 * delta)
+
+            def loading_turn(c0, al):  # pitch gained and rate at the collision
+                return al * (0.5 * c0 * c0 - zc * c0), al * (c0 - zc)
+
+            rot_c = loading_turn(c0, al)[0]
+            if rot_c > 0.3 * delta:  # the foot turns no more than 30 % during the loading
+                al *= 0.3 * delta / rot_c
+            p_c = p_ic + loading_turn(c0, al)[0]
+            p_slap = -min(0.4 * wff * tau_f, 0.5 * -p_c)
             wff = -p_slap / (0.4 * tau_f)
             w0 = max(w0, wff)
-            T_r = (p_slap - p_ic) / (0.5 * (w0 + wff)) * rng.uniform(1.0, 1.08)
+            T_r = (p_slap - p_c) / (0.5 * (w0 + wff)) * rng.uniform(1.0, 1.08)
             T_r_min = 1.3 * tau + 0.004
             if T_r < T_r_min:  # almost flat landing: slow the rocker down
                 T_r = T_r_min
-                wff = delta / (1.4 * T_r + 0.4 * tau_f)
+                wff = -p_c / (1.4 * T_r + 0.4 * tau_f)
                 w0 = 1.8 * wff
                 p_slap = -0.4 * wff * tau_f
-            ff = T_r + tau_f
+            ff = c0 + T_r + tau_f
         ho = tc + 10.0
         if Pp is not None:
             t_push = Pp["t_push"]
             if L is not None and tc - t_push < ff + 0.008:  # no room: shorter push-off
                 t_push = max(0.3 * tc, tc - ff - 0.008)
-                if tc - t_push < ff + 0.004:  # and a faster rocker
+                if tc - t_push < ff + 0.004:  # and a faster loading and rocker
                     k = (tc - t_push - 0.004) / ff
                     T_r *= k
                     tau_f *= k
+                    c0 *= k
                     w0, wff = w0 / k, wff / k
-                    ff = T_r + tau_f
+                    ff = c0 + T_r + tau_f
                     tau = min(tau, T_r / 1.3)
             ho = tc - t_push
-            push = self._push_spline(Pp, t_push)
+            push = self._push_fn(Pp, t_push)
         if L is not None:
             tau = min(tau, T_r / 1.3)
-            rocker = _Spline([0.0, T_r], [p_ic, p_slap], [w0, wff], [0.0, 0.0])
-            w_touch = np.array([L["w_touch"], L["w_roll"], L["w_yaw"]])
-            al_touch = np.array([L["al_touch"], 0.0, 0.0])
-            dw = w_touch - np.array([w0, 0.0, 0.0])
+            p_c, w_c = loading_turn(c0, al)
+            p_c += p_ic
+            rocker = _Spline([0.0, T_r], [p_c, p_slap], [w0, wff], [0.0, 0.0])
+            w_touch = np.array([-al * zc, L["w_roll"], L["w_yaw"]])
+            al_touch = np.array([al, 0.0, 0.0])
+            ang0 = np.array([p_ic, L["roll"], psi + L["yaw_off"]])
+            ang_c = ang0 + w_touch * c0 + 0.5 * al_touch * c0**2  # at the collision
+            # at the collision the pitch rate jumps from the loading's to the rocker's
+            dw = np.array([w_c - w0, 0.0, 0.0])
             delta_end = _decay_int(np.array([tau]), tau, dw, al_touch)[0]
 
-        # roll and yaw: knots at touch, foot-flat, heel-off, toe-off
+        # roll and yaw: knots at the collision, foot-flat, heel-off, toe-off
         r_flat = rng.normal(0, 0.7) * DEG
         kn = []  # (t, roll, roll rate, yaw, yaw rate)
         if L is not None:
-            kn.append((0.0, L["roll"], L["w_roll"], psi + L["yaw_off"], L["w_yaw"]))
+            kn.append((c0, ang_c[1], L["w_roll"], ang_c[2], L["w_yaw"]))
             kn.append((ff, r_flat, 0.0, psi, 0.0))
         else:
             kn.append((0.0, 0.0, 0.0, psi, 0.0))
@@ -1197,10 +1402,16 @@ class _Foot:
             vh = np.array([L["vx"] * np.cos(psi), L["vx"] * np.sin(psi), L["vz"]])
             ax = -L["decel"]
             ah = np.array([ax * np.cos(psi), ax * np.sin(psi), rng.uniform(-3.0, 3.0)])
-            tau_h = min(tau * st.tau_shear * rng.uniform(0.8, 1.2), 0.9 * ff)
-            slide = _stop(np.array([max(tau, tau_h)]), tau, tau_h, vh, ah)[0]
+            tau_h = min(tau * st.tau_shear * rng.uniform(0.8, 1.2), 0.9 * (ff - c0))
+            stop_v, stop_h = _heel_stops(c0, tau, tau_h, share)
+            slide = stop_v.disp3(np.array([stop_v.end + stop_h.end]), vh, ah, stop_h)[0]
             H0 = B - d * _dir(psi) - slide
+            # the collision rings the shoe (gain as for a stop from the touch-down speed)
             v_imp = float(np.linalg.norm(vh))
+
+            def impact_acc(s):
+                return stop_v.acc(s, vh[2], ah[2])
+
         theta = self._toe_roll(Pp)
         tip = B + Lt * _dir(psi)
         arm = np.array([d, 0.0, 0.0])
@@ -1216,28 +1427,36 @@ class _Foot:
             if sway is not None:
                 ang[:, 0] += sway(t)
             if L is not None:
-                m = s < T_r
+                m = s < c0  # soft loading: the foot turns freely
                 if m.any():
-                    ang[m, 0] = rocker(s[m])[:, 0]
-                m = (s >= T_r) & (s < ff)
+                    sm = s[m][:, None]
+                    ang[m] = ang0 + w_touch * sm + 0.5 * al_touch * sm**2
+                m = (s >= c0) & (s < c0 + T_r)
                 if m.any():
-                    ang[m, 0] = p_slap + _decay_int(s[m] - T_r, tau_f, np.array([wff]), 0.0)[:, 0]
-                m = s < ff
+                    ang[m, 0] = rocker(s[m] - c0)[:, 0]
+                m = (s >= c0 + T_r) & (s < ff)
                 if m.any():
-                    sm = s[m]
+                    sm = s[m] - c0 - T_r
+                    ang[m, 0] = p_slap + _decay_int(sm, tau_f, np.array([wff]), 0.0)[:, 0]
+                m = (s >= c0) & (s < ff)
+                if m.any():
+                    sm = s[m] - c0
                     blend = (
                         _decay_int(sm, tau, dw, al_touch) - delta_end * min_jerk(sm / T_r)[:, None]
                     )
                     ang[m] += blend
-                    vz, vp = self._vibration(sm, tau, v_imp, ff)
+                m = s < ff
+                if m.any():
+                    sm = s[m]
+                    vz, vp = self._vibration(sm - c0, tau, v_imp, ff - c0)
                     ang[m, 0] += vp
                     rot = _rot_apply(ang[m, 2], ang[m, 0], ang[m, 1], arm)
-                    pos[m] = H0 + _stop(sm, tau, tau_h, vh, ah) + rot
+                    pos[m] = H0 + stop_v.disp3(sm, vh, ah, stop_h) + rot
                     pos[m, 2] += vz
             if Pp is not None:
                 m = s > ho
                 if m.any():
-                    ang[m, 0] = push(s[m] - ho)[:, 0]
+                    ang[m, 0] = push(s[m] - ho)
                     th = theta(ang[m, 0])
                     dx = Lt * np.cos(th)
                     pos[m, 0] = tip[0] - dx * np.cos(psi)
@@ -1247,7 +1466,6 @@ class _Foot:
 
         approach = None
         if L is not None:
-            ang0 = np.array([p_ic, L["roll"], psi + L["yaw_off"]])
 
             def approach(t):
                 s = (np.asarray(t, float) - t0)[:, None]
@@ -1270,6 +1488,7 @@ class _Foot:
             ff_s=t0 + ff if L is not None else None,
             ho_s=t0 + ho if Pp is not None else None,
             mtp_land=self.rng.uniform(0.0, 10.0) * DEG,
+            impact_acc=impact_acc if L is not None else None,
         )
 
     def _ball_first(self, c, L, Pp, t0, t1) -> _Stance:
@@ -1300,7 +1519,7 @@ class _Foot:
         # before the touch the heel was already coming down, a little slower
         w_touch = 0.5 * w_b0 + 0.5 * min(L["w_touch"], 0.0)
         drop = _Spline([0.0, s_min], [p_ic, p_min], [w_b0, 0.0], [0.0, al_min])
-        rise = self._push_spline(Pp, tc - s_min, p_min, al_min) if Pp is not None else None
+        rise = self._push_fn(Pp, tc - s_min, p_min, al_min) if Pp is not None else None
         w_t = np.array([w_touch, L["w_roll"], L["w_yaw"]])
         al_t = np.array([L["al_touch"], 0.0, 0.0])
         dw = w_t - np.array([w_b0, 0.0, 0.0])
@@ -1312,13 +1531,13 @@ class _Foot:
         wr_end = 1.2 * r_end / T2 if Pp is not None else 0.0
         wy_end = 1.2 * (y_end - psi) / T2 if Pp is not None else 0.0
         kt = [0.0, s_min, t_end_kn]
-        roll_sp = _Spline(kt, [L["roll"], 0.0, r_end], [L["w_roll"], 0.0, wr_end], np.zeros(3))
-        yaw_sp = _Spline(
-            kt, [psi + L["yaw_off"], psi, y_end], [L["w_yaw"], 0.0, wy_end], np.zeros(3)
-        )
+        # the touch-down roll and yaw rates are carried by the impact blend below
+        roll_sp = _Spline(kt, [L["roll"], 0.0, r_end], [0.0, 0.0, wr_end], np.zeros(3))
+        yaw_sp = _Spline(kt, [psi + L["yaw_off"], psi, y_end], [0.0, 0.0, wy_end], np.zeros(3))
         theta = self._toe_roll(Pp)
         tip = B + Lt * _dir(psi)
         v_imp = float(np.linalg.norm(vb))
+        stop = _Stop([(1.0, 0.0, tau, _W_HIT)])  # the ball: force and acc rise together
         sway = None
         if Pp is None and tc - s_min > 1.0:
             sway = _sway_fn(rng, t0 + s_min + 0.1, t1 - 0.05, rng.uniform(0.02, 0.08) * DEG)
@@ -1331,7 +1550,7 @@ class _Foot:
             if rise is not None:
                 m = s > s_min
                 if m.any():
-                    ang[m, 0] = rise(s[m] - s_min)[:, 0]
+                    ang[m, 0] = rise(s[m] - s_min)
             ang[:, 1] = roll_sp(s)[:, 0]
             ang[:, 2] = yaw_sp(s)[:, 0]
             ang += _decay_int(s, tau, dw, al_t) - delta_end * min_jerk(s / s_min)[:, None]
@@ -1373,6 +1592,7 @@ class _Foot:
             ff_s=t0 + s_min if heel_touch else None,
             ho_s=t0 + s_min if Pp is not None else None,
             mtp_land=p_ic + rng.uniform(2.0, 8.0) * DEG,
+            impact_acc=lambda s: stop.acc(s, vb[2], ab[2]),
         )
 
     # -- swing ----------------------------------------------------------------------------
@@ -1565,25 +1785,37 @@ def _phi(u, walking: bool, beta: float, c2: float):
     return base * (1.0 + beta * (u - 0.5))
 
 
+def _force_amp(st: _Style, tc: float, walking: bool, step_s: float) -> tuple[float, float]:
+    """Amplitude A (N) and double-hump weight of ``A phi(u)``, whose impulse over the
+    contact time tc is body weight times the step time."""
+    c2 = st.force_c2 if walking else 0.0
+    integral = (2 / np.pi) * (1 + c2 / 3)
+    return st.body_mass_kg * G * step_s / (tc * integral), c2
+
+
+def _unload_gap(st: _Style, tc: float, walking: bool, step_s: float, F: float) -> float:
+    """Time (s) from the force's last fall through F to the end of the contact."""
+    A, c2 = _force_amp(st, tc, walking, step_s)
+    s = tc - np.linspace(0.0, min(0.05, tc / 3), 10001)
+    f = A * _phi(s / tc, walking, st.force_beta, c2)
+    return tc - float(s[int(np.argmax(f >= F))])
+
+
 def _force_events(st: _Style, stance: _Stance, walking: bool, step_s: float, regular: bool):
     """(IC, TO, peak force / body weight) as a 20 N force threshold sees them."""
     W = st.body_mass_kg * G
     tc = stance.t1 - stance.t0 if regular else 0.65
-    c2 = st.force_c2 if walking else 0.0
-    integral = (2 / np.pi) * (1 + c2 / 3)
-    A = W * step_s / (tc * integral)
+    A, c2 = _force_amp(st, tc, walking, step_s)
     ic = to = None
     if stance.approach is not None:
-        s = np.linspace(0.0, min(0.01, tc / 3), 4001)
-        vz, az = stance.v_touch[2], stance.a_touch[2]
-        w = _impact_w(s, stance.tau)
-        a_imp = -az * w - (vz + az * s) * _impact_w_rate(s, stance.tau)
+        # the force starts at the touch: the body's share grows with phi, the first contact
+        # point's deceleration (soft loading, then the collision) adds the impact transient
+        s = np.linspace(0.0, min(0.04, tc / 3), 8001)
+        a_imp = stance.impact_acc(s)
         f = A * _phi(s / tc, walking, st.force_beta, c2) + st.m_eff_kg * np.maximum(a_imp, 0.0)
         ic = stance.t0 + float(s[int(np.argmax(f >= FORCE_THRESHOLD_N))])
     if stance.ho_s is not None and stance.t1 is not None:
-        s = tc - np.linspace(0.0, min(0.03, tc / 3), 6001)
-        f = A * _phi(s / tc, walking, st.force_beta, c2)
-        to = stance.t1 - (tc - float(s[int(np.argmax(f >= FORCE_THRESHOLD_N))]))
+        to = stance.t1 - _unload_gap(st, tc, walking, step_s, FORCE_THRESHOLD_N)
     uu = np.linspace(0, 1, 401)
     peak = float(np.max(A * _phi(uu, walking, st.force_beta, c2)) / W)
     return ic, to, peak
@@ -1609,16 +1841,16 @@ def _motion(seed: int, exercise: str, setup) -> dict:
     """Everything about the session but the sensors: both feet's tracks and the truth on the
     common clock. The same seed and setup give the same motion whichever sensors are made."""
     ss = np.random.SeedSequence(seed)
-    r_plan, r_left, r_right, r_clock, r_sens_l, r_sens_r = (
-        np.random.default_rng(s) for s in ss.spawn(6)
+    r_plan, r_left, r_right, r_clock, r_sens_l, r_sens_r, r_load = (
+        np.random.default_rng(s) for s in ss.spawn(7)
     )
     if exercise == "strides":
         setup = setup or random_strides_setup(r_plan)
-        st = _draw_style(r_plan, setup.strike, False)
+        st = _draw_style(r_plan, setup.strike, False, r_load)
         plan = _plan_strides(r_plan, setup, st)
     elif exercise == "walk":
         setup = setup or random_walk_setup(r_plan)
-        st = _draw_style(r_plan, "rearfoot", setup.kind == "heel-toe")
+        st = _draw_style(r_plan, "rearfoot", setup.kind == "heel-toe", r_load)
         plan = _plan_walk(r_plan, setup, st)
     else:
         raise ValueError(f"unknown exercise {exercise!r}")
