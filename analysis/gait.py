@@ -53,7 +53,7 @@ class GaitSettings:
     swing_dps: float = 100.0  # a swing rotates the foot toe-up faster than this
     max_contact_s: float = 1.5  # slow walking ~1 s; longer is standing between bouts
     pushoff_dps: float = 100.0  # a push-off rotates it heel-up faster than this
-    min_stride_s: float = 0.45  # same foot, sprinting: ~0.6 s
+    min_stride_s: float = 0.3  # swings closer than this are one swing (sprint strides ~0.5 s)
     max_stride_s: float = 2.5  # a longer pause ends a bout
     heel_window_s: float = 0.08  # heel contact to the collision's peak: 10-25 ms typically
     landing_window_s: float = 0.35  # the swing's fastest toe-up rotation to the landing
@@ -77,6 +77,7 @@ class Step:
     bout_index: int = -1
     steady: bool = True
     strike: str = "heel"  # how the contact started: "heel" or "forefoot"
+    in_gap: bool = False  # a lost packet inside the contact (not at its events)
 
 
 @dataclass
@@ -227,23 +228,10 @@ class GaitAnalyzer:
         keep = (s1 - s0) <= st.max_stride_s * fs
         s0, s1 = s0[keep], s1[keep]
 
-        # Push-off: the last heel-up rotation before the next swing (the rocker after a
-        # heel strike can be as fast, but it comes first).
-        peaks, _ = signal.find_peaks(w, height=st.pushoff_dps, prominence=st.pushoff_dps / 2)
-        j = np.searchsorted(peaks, s1, side="left") - 1
-        p_idx = np.where(j >= 0, peaks[np.maximum(j, 0)], -1)
-        ok = p_idx > s0
-        for a in s0[~ok]:
-            rejected.append((float(sig.time_of(a)), "no push-off after the swing"))
-        s0, s1, p_idx = s0[ok], s1[ok], p_idx[ok]
-
-        # Toe-off: the reversal from the push-off peak into the next swing.
-        to_i = edge_onsets(-w, p_idx, s1, -w[p_idx], st.edge_levels)
-
         # Landing. The specific force's jump per sample (m/s^3) shows the collisions.
         jerk = np.zeros(n)
         jerk[1:] = np.linalg.norm(np.diff(sig.acc_mps2, axis=0), axis=1) * fs
-        land_end = np.minimum(p_idx, s0 + int(st.landing_window_s * fs))
+        land_end = np.minimum(s1, s0 + int(st.landing_window_s * fs))
         # Heel first: the first upward zero crossing of the rate after the swing, followed
         # within heel_window_s by a collision after which the foot rolls toe-down.
         up = np.flatnonzero((w[:-1] < 0) & (w[1:] >= 0))
@@ -263,6 +251,25 @@ class GaitAnalyzer:
         impact = edge_onsets(jerk, lo, coll, base, st.edge_levels)
         ic_i = np.where(heel, frac, impact)
 
+        # Push-off: after the landing's rocker (40 ms), of the heel-up rotations before the
+        # next swing, the one that ends in the sharpest reversal (the toes leaving: the
+        # rotation collapses within a few ms). The heel kick of a running swing, after it,
+        # slows down gently.
+        peaks, _ = signal.find_peaks(w, height=st.pushoff_dps, prominence=st.pushoff_dps / 2)
+        k10 = max(1, int(round(0.01 * fs)))
+        fall = np.zeros(n)
+        fall[:-k10] = (w[:-k10] - w[k10:]) / (k10 / fs)  # deg/s^2 over the next 10 ms
+        steep = np.array([fall[p : p + 2 * k10].max() for p in peaks]) if len(peaks) else peaks
+        after_ic = np.nan_to_num(ic_i, nan=0.0).astype(np.int64) + int(0.04 * fs)
+        p_idx = _best_in_intervals(peaks, steep, np.maximum(after_ic, s0), s1)
+        ok = p_idx > s0
+        for a in s0[~ok]:
+            rejected.append((float(sig.time_of(a)), "no push-off after the landing"))
+        s0, s1, p_idx, ic_i, heel = s0[ok], s1[ok], p_idx[ok], ic_i[ok], heel[ok]
+
+        # Toe-off: the reversal from the push-off peak into the next swing.
+        to_i = edge_onsets(-w, p_idx, s1, -w[p_idx], st.edge_levels)
+
         good = np.isfinite(ic_i) & np.isfinite(to_i) & (to_i > ic_i)
         for a in s0[~good]:
             rejected.append((float(sig.time_of(a)), "no contact edges"))
@@ -272,9 +279,19 @@ class GaitAnalyzer:
         good &= ~long
         ic_i, to_i, heel = ic_i[good], to_i[good], heel[good]
         valid = sig.valid
+
+        # An event read across a lost stretch cannot be placed: drop that contact. A loss
+        # elsewhere inside the contact leaves its edges intact: keep it, flagged.
+        def lost_near(x):
+            a, b = np.floor(x).astype(np.int64), np.ceil(x).astype(np.int64)
+            return ~(valid[np.clip(a - 1, 0, n - 1)] & valid[np.clip(b + 1, 0, n - 1)])
+
+        unplaced = lost_near(ic_i) | lost_near(to_i)
+        for a in ic_i[unplaced]:
+            rejected.append((float(sig.time_of(a)), "an event in a data gap"))
+        ic_i, to_i, heel = ic_i[~unplaced], to_i[~unplaced], heel[~unplaced]
         lost = np.flatnonzero(~valid)
-        inside = np.searchsorted(lost, np.floor(ic_i)) != np.searchsorted(lost, np.ceil(to_i))
-        ic_i, to_i, heel = ic_i[~inside], to_i[~inside], heel[~inside]
+        gap = np.searchsorted(lost, np.floor(ic_i)) != np.searchsorted(lost, np.ceil(to_i))
 
         steps = [
             Step(
@@ -282,12 +299,29 @@ class GaitAnalyzer:
                 toe_off_s=float(sig.time_of(b)),
                 contact_ms=1000.0 * (b - a) / fs,
                 strike="heel" if h else "forefoot",
+                in_gap=bool(g),
             )
-            for a, b, h in zip(ic_i, to_i, heel, strict=True)
+            for a, b, h, g in zip(ic_i, to_i, heel, gap, strict=True)
         ]
         bouts = _bouts(steps, st)
         self.result_ = GaitResult(float(fs_hz), steps, bouts, method, rejected)
         return self.result_
+
+
+def _best_in_intervals(idx: np.ndarray, score: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+    """For each interval (lo, hi): the element of ``idx`` (sorted) inside it with the
+    highest score, or -1."""
+    out = np.full(len(lo), -1, dtype=np.int64)
+    if len(idx) == 0:
+        return out
+    j = np.searchsorted(lo, idx, side="left") - 1  # the interval whose lo precedes idx
+    inside = (j >= 0) & (idx < hi[np.maximum(j, 0)])
+    idx, score, j = idx[inside], score[inside], j[inside]
+    order = np.lexsort((-score, j))  # by interval, best score first
+    first = np.ones(len(order), bool)
+    first[1:] = j[order][1:] != j[order][:-1]
+    out[j[order][first]] = idx[order][first]
+    return out
 
 
 def _window_mean(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

@@ -400,6 +400,7 @@ def gait_json(res: GaitResult, exercise: str, source: str | None = None) -> dict
             "bout": s.bout_index + 1 if s.bout_index >= 0 else None,
             "steady": s.steady,
             "strike": s.strike,
+            "gap": s.in_gap,
         }
         for s in res.steps
     ]
