@@ -232,18 +232,24 @@ class GaitAnalyzer:
         jerk = np.zeros(n)
         jerk[1:] = np.linalg.norm(np.diff(sig.acc_mps2, axis=0), axis=1) * fs
         land_end = np.minimum(s1, s0 + int(st.landing_window_s * fs))
-        # Heel first: the first upward zero crossing of the rate after the swing, followed
-        # within heel_window_s by a collision after which the foot rolls toe-down.
+        # The ground stops a foot whose rotation has already slowed down (late swing): a
+        # jolt while it still turned at over half its swing speed 10 ms before (a knock,
+        # the other foot brushing past) is not a landing.
+        k10 = max(1, int(round(0.01 * fs)))
+        turning = np.abs(np.concatenate([np.full(k10, np.inf), w[:-k10]]))  # 10 ms before
+        coll = _first_spike(jerk, s0, land_end, gate=(turning, 0.5 * np.abs(w[s0])))
+        # Heel first: the first upward zero crossing of the rate after the swing, at or
+        # before that collision and within heel_window_s of it, after which the foot
+        # rolls toe-down (forefoot first: the crossing comes after the collision, as
+        # the heel drops and the push-off begins).
         up = np.flatnonzero((w[:-1] < 0) & (w[1:] >= 0))
         k = np.searchsorted(up, s0, side="right")
         cross = np.where(k < len(up), up[np.minimum(k, len(up) - 1)], n - 1)
         frac = cross + w[cross] / (w[cross] - w[np.minimum(cross + 1, n - 1)])
         hw = int(round(st.heel_window_s * fs))
-        coll_h = _first_spike(jerk, cross, np.minimum(cross + hw, n))
-        after = _window_mean(w, coll_h + max(1, int(0.005 * fs)), coll_h + int(0.04 * fs) + 1)
-        heel = (cross < land_end) & (after > 0)
-        # Forefoot first: the onset of the first collision's acceleration edge.
-        coll = _first_spike(jerk, s0, land_end)
+        after = _window_mean(w, coll + max(1, int(0.005 * fs)), coll + int(0.04 * fs) + 1)
+        heel = (cross < land_end) & (cross <= coll + 1) & (coll - cross <= hw) & (after > 0)
+        # Otherwise: the onset of the collision's acceleration edge.
         back = max(2, int(round(0.03 * fs)))
         lo = np.maximum(coll - back, s0)
         pre = np.clip(lo[:, None] - np.arange(back + 1)[None, :], 0, n - 1)
@@ -251,16 +257,18 @@ class GaitAnalyzer:
         impact = edge_onsets(jerk, lo, coll, base, st.edge_levels)
         ic_i = np.where(heel, frac, impact)
 
-        # Push-off: after the landing's rocker (40 ms), of the heel-up rotations before the
-        # next swing, the one that ends in the sharpest reversal (the toes leaving: the
-        # rotation collapses within a few ms). The heel kick of a running swing, after it,
-        # slows down gently.
+        # Push-off: after the landing's rocker (12 % of the stride, at least 40 ms: the
+        # rocker ends at foot-flat, 100-170 ms into a ~1.1 s walking stride), of the heel-up rotations before the
+        # next swing, the one whose rotation collapses most within 50 ms (the toes leave
+        # and the swing reverses it). A rocker slows to foot-flat, not into a swing; the
+        # heel kick of a running swing, after toe-off, turns over gently.
         peaks, _ = signal.find_peaks(w, height=st.pushoff_dps, prominence=st.pushoff_dps / 2)
-        k10 = max(1, int(round(0.01 * fs)))
-        fall = np.zeros(n)
-        fall[:-k10] = (w[:-k10] - w[k10:]) / (k10 / fs)  # deg/s^2 over the next 10 ms
-        steep = np.array([fall[p : p + 2 * k10].max() for p in peaks]) if len(peaks) else peaks
-        after_ic = np.nan_to_num(ic_i, nan=0.0).astype(np.int64) + int(0.04 * fs)
+        # How far the rotation collapses within 50 ms of each peak (deg/s).
+        k50 = max(2, int(round(0.05 * fs)))
+        ahead = np.minimum(peaks[:, None] + np.arange(1, k50 + 1)[None, :], n - 1)
+        steep = w[peaks] - w[ahead].min(axis=1) if len(peaks) else np.zeros(0)
+        skip = np.maximum(int(0.04 * fs), (0.12 * (s1 - s0)).astype(np.int64))
+        after_ic = np.nan_to_num(ic_i, nan=0.0).astype(np.int64) + skip
         p_idx = _best_in_intervals(peaks, steep, np.maximum(after_ic, s0), s1)
         ok = p_idx > s0
         for a in s0[~ok]:
@@ -332,24 +340,34 @@ def _window_mean(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return (c[hi] - c[lo]) / np.maximum(hi - lo, 1)
 
 
-def _first_spike(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def _first_spike(
+    x: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    gate: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """In each [lo, hi): the first local maximum of ``x`` that reaches half the window's
-    maximum (the first collision, not a later, larger one)."""
+    maximum (the first collision, not a later, larger one). With ``gate = (g, limit)``
+    only samples where ``g < limit`` (one limit per window) count."""
     if len(lo) == 0:
         return np.zeros(0, dtype=np.int64)
     width = max(2, int((hi - lo).max()))
-    idx = lo[:, None] + np.arange(width)[None, :]
-    inside = idx < hi[:, None]
-    seg = np.where(inside, x[np.minimum(idx, len(x) - 1)], -np.inf)
-    k = np.argmax(seg >= 0.5 * seg.max(axis=1, keepdims=True), axis=1)
+    idx = np.minimum(lo[:, None] + np.arange(width)[None, :], len(x) - 1)
+    inside = (lo[:, None] + np.arange(width)[None, :]) < hi[:, None]
+    if gate is not None:
+        inside &= gate[0][idx] < gate[1][:, None]
+    seg = np.where(inside, x[idx], -np.inf)
+    best = seg.max(axis=1, keepdims=True)
+    k = np.argmax(seg >= 0.5 * best, axis=1)
     # Climb to the local maximum: the first step after k that does not rise.
     rows = np.arange(len(lo))
-    falls = np.diff(seg, axis=1) <= 0
+    with np.errstate(invalid="ignore"):  # -inf - -inf outside the windows
+        falls = np.diff(seg, axis=1) <= 0
     falls[~np.isfinite(seg[:, 1:])] = True
     after = np.arange(width - 1)[None, :] >= k[:, None]
     top = np.argmax(falls & after, axis=1)
     top = np.where((falls & after)[rows, top], top, width - 1)
-    return np.where(hi > lo + 1, lo + top, lo)
+    return np.where((hi > lo + 1) & np.isfinite(best[:, 0]), lo + top, lo)
 
 
 def _bouts(steps: list[Step], st: GaitSettings) -> list[Bout]:
