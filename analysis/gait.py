@@ -56,7 +56,8 @@ class GaitSettings:
     min_stride_s: float = 0.3  # swings closer than this are one swing (sprint strides ~0.5 s)
     max_stride_s: float = 2.5  # a longer pause ends a bout
     heel_window_s: float = 0.08  # heel contact to the collision's peak: 10-25 ms typically
-    landing_window_s: float = 0.35  # the swing's fastest toe-up rotation to the landing
+    landing_window_s: float = 0.35  # swing's fastest toe-up rotation to the landing (or
+    # half the stride, if longer: slow drills swing long)
     edge_levels: tuple[float, float] = (0.1, 0.3)
     run_duty_max: float = 0.5
     min_bout_steps: int = 4
@@ -231,7 +232,8 @@ class GaitAnalyzer:
         # Landing. The specific force's jump per sample (m/s^3) shows the collisions.
         jerk = np.zeros(n)
         jerk[1:] = np.linalg.norm(np.diff(sig.acc_mps2, axis=0), axis=1) * fs
-        land_end = np.minimum(s1, s0 + int(st.landing_window_s * fs))
+        reach = np.maximum(int(st.landing_window_s * fs), ((s1 - s0) * 0.5).astype(np.int64))
+        land_end = np.minimum(s1, s0 + reach)
         # The ground stops a foot whose rotation has already slowed down (late swing): a
         # jolt while it still turned at over half its swing speed 10 ms before (a knock,
         # the other foot brushing past) is not a landing.

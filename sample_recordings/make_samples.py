@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from imu.recording import write_recording
+from imu.synth.gait import StridesSetup, two_sensor_session
 from imu.synth.hops import PogoSetup, pogo_session
 from imu.synth.scenarios import HeelRaiseSetup, Tempo, heel_raise_session
 
@@ -72,7 +73,26 @@ POGO_SAMPLES = {
     ),
 }
 
+# Three 15 s stride reps at 6 m/s with a 25 s walk back after each, a sensor on each shoe
+# (laces) at 200 Hz, each on its own clock (started 0.5-5 s apart, drifting); the right
+# foot's contacts 4 % longer than the left's.
+STRIDES = dict(
+    seed=8,
+    exercise="strides",
+    fs_hz=200.0,
+    mounting="laces",
+    packet_loss=0.002,
+    setup=StridesSetup(
+        n_reps=3, rep_s=15.0, speed_mps=6.0, strike="midfoot", asymmetry=0.04, walk_back_s=25.0
+    ),
+)
+
 if __name__ == "__main__":
+    left, right, truth = two_sensor_session(**STRIDES)
+    for side, rec in (("left", left), ("right", right)):
+        write_recording(HERE / f"strides_{side}.csv", rec)
+        print(f"strides_{side}.csv", len(rec), "samples")
+    (HERE / "strides.truth.json").write_text(json.dumps(truth, indent=1) + "\n")
     jobs = [(heel_raise_session, n, kw) for n, kw in SAMPLES.items()]
     jobs += [(pogo_session, n, kw) for n, kw in POGO_SAMPLES.items()]
     for make, name, kw in jobs:
