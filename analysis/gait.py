@@ -238,8 +238,7 @@ class GaitAnalyzer:
         # jolt while it still turned at over half its swing speed 10 ms before (a knock,
         # the other foot brushing past) is not a landing.
         k10 = max(1, int(round(0.01 * fs)))
-        turning = np.abs(np.concatenate([np.full(k10, np.inf), w[:-k10]]))  # 10 ms before
-        coll = _first_spike(jerk, s0, land_end, gate=(turning, 0.5 * np.abs(w[s0])))
+        coll = _first_spike(jerk, s0, land_end, gate=(w, 0.5 * np.abs(w[s0]), k10))
         # Heel first: the first upward zero crossing of the rate after the swing, at or
         # before that collision and within heel_window_s of it, after which the foot
         # rolls toe-down (forefoot first: the crossing comes after the collision, as
@@ -249,7 +248,9 @@ class GaitAnalyzer:
         cross = np.where(k < len(up), up[np.minimum(k, len(up) - 1)], n - 1)
         frac = cross + w[cross] / (w[cross] - w[np.minimum(cross + 1, n - 1)])
         hw = int(round(st.heel_window_s * fs))
-        after = _window_mean(w, coll + max(1, int(0.005 * fs)), coll + int(0.04 * fs) + 1)
+        a0 = max(1, int(0.005 * fs))
+        span = np.arange(a0, int(0.04 * fs) + 1)
+        after = w[np.minimum(coll[:, None] + span[None, :], n - 1)].mean(axis=1)
         heel = (cross < land_end) & (cross <= coll + 1) & (coll - cross <= hw) & (after > 0)
         # Otherwise: the onset of the collision's acceleration edge.
         back = max(2, int(round(0.03 * fs)))
@@ -334,30 +335,24 @@ def _best_in_intervals(idx: np.ndarray, score: np.ndarray, lo: np.ndarray, hi: n
     return out
 
 
-def _window_mean(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Mean of x over each [lo, hi) (indices clipped to the signal)."""
-    n = len(x)
-    lo, hi = np.clip(lo, 0, n - 1), np.clip(hi, 1, n)
-    c = np.concatenate([[0.0], np.cumsum(x)])
-    return (c[hi] - c[lo]) / np.maximum(hi - lo, 1)
-
-
 def _first_spike(
     x: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
-    gate: tuple[np.ndarray, np.ndarray] | None = None,
+    gate: tuple[np.ndarray, np.ndarray, int] | None = None,
 ) -> np.ndarray:
     """In each [lo, hi): the first local maximum of ``x`` that reaches half the window's
-    maximum (the first collision, not a later, larger one). With ``gate = (g, limit)``
-    only samples where ``g < limit`` (one limit per window) count."""
+    maximum (the first collision, not a later, larger one). With ``gate = (g, limit,
+    lag)`` only samples where ``|g|`` ``lag`` samples earlier is under the window's
+    ``limit`` count."""
     if len(lo) == 0:
         return np.zeros(0, dtype=np.int64)
     width = max(2, int((hi - lo).max()))
     idx = np.minimum(lo[:, None] + np.arange(width)[None, :], len(x) - 1)
     inside = (lo[:, None] + np.arange(width)[None, :]) < hi[:, None]
     if gate is not None:
-        inside &= gate[0][idx] < gate[1][:, None]
+        g, limit, lag = gate
+        inside &= (np.abs(g[np.maximum(idx - lag, 0)]) < limit[:, None]) & (idx >= lag)
     seg = np.where(inside, x[idx], -np.inf)
     best = seg.max(axis=1, keepdims=True)
     k = np.argmax(seg >= 0.5 * best, axis=1)

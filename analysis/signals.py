@@ -86,9 +86,15 @@ def to_uniform(
     for j in range(3):
         acc[:, j] = np.interp(grid, t_s, acc_mps2[:, j])
         gyr[:, j] = np.interp(grid, t_s, gyr_dps[:, j])
-    right = np.clip(np.searchsorted(t_s, grid, side="right"), 1, len(t_s) - 1)
-    span = t_s[right] - t_s[right - 1]
-    valid = span <= max_gap_samples / fs_hz + 1e-9
+    # Grid points inside a long gap between two samples (t_a <= g < t_b) are invalid;
+    # found from the few gaps rather than a search for every grid point.
+    valid = np.ones(n, bool)
+    gaps = np.flatnonzero(np.diff(t_s) > max_gap_samples / fs_hz + 1e-9)
+    if len(gaps):
+        first = np.ceil((t_s[gaps] - t_s[0]) * fs_hz - 1e-9).astype(np.int64)
+        stop = np.ceil((t_s[gaps + 1] - t_s[0]) * fs_hz - 1e-9).astype(np.int64)
+        for a, b in zip(np.clip(first, 0, n), np.clip(stop, 0, n), strict=True):
+            valid[a:b] = False
     return UniformSignal(
         t0_s=float(t_s[0]),
         fs_hz=float(fs_hz),
