@@ -682,7 +682,17 @@ class _Hopper:
         def fn(t):
             s = np.clip(np.asarray(t) - t_to, 0.0, tf)
             pos = _glide(
-                s, tf, to.pos, to.vel, to.acc, td.pos, td.vel, td.acc, v_ref, a_ref, tau_c,
+                s,
+                tf,
+                to.pos,
+                to.vel,
+                to.acc,
+                td.pos,
+                td.vel,
+                td.acc,
+                v_ref,
+                a_ref,
+                tau_c,
                 j0=np.array([0.0, 0.0, jerk0]),
             )
             pos[:, 2] += tuck * _bump(s / tf)
