@@ -146,7 +146,7 @@ def sagittal_rate_dps(sig: UniformSignal, settings: GaitSettings | None = None) 
     else:
         al = sagittal_motion(c, still_mask(c)).alignment
         lateral, bias, method = al.lateral, al.gyr_bias_dps, al.sign_method
-    return (sig.gyr_dps - bias) @ lateral, method
+    return sig.gyr_dps @ lateral - float(bias @ lateral), method  # no (n, 3) temporary
 
 
 def _swing_displacements(
@@ -230,8 +230,7 @@ class GaitAnalyzer:
         s0, s1 = s0[keep], s1[keep]
 
         # Landing. The specific force's jump per sample (m/s^3) shows the collisions.
-        jerk = np.zeros(n)
-        jerk[1:] = np.linalg.norm(np.diff(sig.acc_mps2, axis=0), axis=1) * fs
+        jerk = _jerk(sig.acc_mps2, fs)
         reach = np.maximum(int(st.landing_window_s * fs), ((s1 - s0) * 0.5).astype(np.int64))
         land_end = np.minimum(s1, s0 + reach)
         # The ground stops a foot whose rotation has already slowed down (late swing): a
@@ -317,6 +316,17 @@ class GaitAnalyzer:
         bouts = _bouts(steps, st)
         self.result_ = GaitResult(float(fs_hz), steps, bouts, method, rejected)
         return self.result_
+
+
+def _jerk(acc_mps2: np.ndarray, fs_hz: float, chunk: int = 1 << 16) -> np.ndarray:
+    """|d f / dt| per sample (m/s^3, shape (n,), 0 at the first), in chunks so that no
+    full-length (n, 3) temporary is made."""
+    n = len(acc_mps2)
+    out = np.zeros(n)
+    for i in range(1, n, chunk):
+        d = acc_mps2[i : i + chunk] - acc_mps2[i - 1 : i - 1 + chunk][: min(chunk, n - i)]
+        out[i : i + len(d)] = np.sqrt(np.einsum("ij,ij->i", d, d)) * fs_hz
+    return out
 
 
 def _best_in_intervals(idx: np.ndarray, score: np.ndarray, lo: np.ndarray, hi: np.ndarray):
