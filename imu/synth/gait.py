@@ -184,9 +184,16 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.signal import lfilter
 
 from imu.recording import STANDARD_GRAVITY, Recording
+from imu.synth.curves import Kin as _Kin
+from imu.synth.curves import PhaseFn
+from imu.synth.curves import append_until as _append_until
+from imu.synth.curves import ar1 as _ar1
+from imu.synth.curves import bump as _bump
+from imu.synth.curves import polyval as _polyval
+from imu.synth.curves import quintic as _quintic
+from imu.synth.curves import state_at as _state_at
 from imu.synth.foot import (
     FootGeometry,
     FootTrack,
@@ -356,25 +363,6 @@ def random_walk_setup(rng: np.random.Generator, kind: str | None = None) -> Walk
 # --------------------------------------------------------------------------------------
 
 
-def _quintic(T: float, x0, v0, a0, x1, v1, a1) -> np.ndarray:
-    """Ascending coefficients (6, d) of the quintic with given end states on [0, T]."""
-    x0, v0, a0, x1, v1, a1 = (np.atleast_1d(np.asarray(x, float)) for x in (x0, v0, a0, x1, v1, a1))
-    dx = x1 - x0
-    c3 = (20 * dx - (8 * v1 + 12 * v0) * T - (3 * a0 - a1) * T**2) / (2 * T**3)
-    c4 = (-30 * dx + (14 * v1 + 16 * v0) * T + (3 * a0 - 2 * a1) * T**2) / (2 * T**4)
-    c5 = (12 * dx - 6 * (v1 + v0) * T - (a0 - a1) * T**2) / (2 * T**5)
-    return np.stack(np.broadcast_arrays(x0, v0, a0 / 2, c3, c4, c5))
-
-
-def _polyval(c: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """Evaluate ascending coefficients c (k, d) at s (n,): (n, d)."""
-    s = np.asarray(s, float)[:, None]
-    out = np.zeros((s.shape[0], c.shape[1]))
-    for ck in c[::-1]:
-        out = out * s + ck
-    return out
-
-
 def _disp(T, v0, a0, v1, a1):
     """Displacement over T of the quintic whose velocity is the cubic Hermite curve through
     (v0, a0) and (v1, a1): with it the quintic has no wiggle."""
@@ -497,12 +485,6 @@ def _blend_int(s, delta: float) -> tuple[np.ndarray, np.ndarray]:
     return i1 + x, i2 + 0.5 * delta * x + 0.5 * x**2
 
 
-def _bump(u) -> np.ndarray:
-    """64 u^3 (1-u)^3 on [0, 1] (0 elsewhere): zero with zero slope and curvature at the ends."""
-    u = np.clip(np.asarray(u, float), 0.0, 1.0)
-    return 64.0 * u**3 * (1.0 - u) ** 3
-
-
 def _soft_ramp(x, delta: float) -> np.ndarray:
     """x^3 / (x^2 + delta^2) for x > 0, else 0: C2 at 0, ~x for x >> delta."""
     x = np.maximum(np.asarray(x, float), 0.0)
@@ -527,36 +509,6 @@ def _dir(yaw) -> np.ndarray:
     return np.array([np.cos(yaw), np.sin(yaw), 0.0])
 
 
-@dataclass
-class _Kin:
-    """Angles (pitch, roll, yaw) and ball position, each with 1st and 2nd derivative."""
-
-    ang: np.ndarray
-    w: np.ndarray
-    al: np.ndarray
-    pos: np.ndarray
-    vel: np.ndarray
-    acc: np.ndarray
-
-
-PhaseFn = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-
-
-def _state_at(fn: PhaseFn, t: float, forward: bool, h: float = 2e-5) -> _Kin:
-    """Value and first two derivatives of a phase at one end (one-sided differences)."""
-    sgn = 1.0 if forward else -1.0
-    ang, pos = fn(t + sgn * h * np.arange(4))
-
-    def d(x):
-        v = sgn * (-3 * x[0] + 4 * x[1] - x[2]) / (2 * h)
-        a = (2 * x[0] - 5 * x[1] + 4 * x[2] - x[3]) / h**2
-        return x[0].copy(), v, a
-
-    a0, a1, a2 = d(ang)
-    p0, p1, p2 = d(pos)
-    return _Kin(a0, a1, a2, p0, p1, p2)
-
-
 def _state_central(fn: PhaseFn, t: float, h: float = 1e-4) -> _Kin:
     ang, pos = fn(t + h * np.arange(-1, 2))
 
@@ -566,24 +518,6 @@ def _state_central(fn: PhaseFn, t: float, h: float = 1e-4) -> _Kin:
     a0, a1, a2 = d(ang)
     p0, p1, p2 = d(pos)
     return _Kin(a0, a1, a2, p0, p1, p2)
-
-
-def _append_until(track: FootTrack, t_end: float, fn: PhaseFn) -> None:
-    """Append the grid points after the track's last one up to ``t_end`` from ``fn``."""
-    i1 = int(np.floor(t_end * track.fs + 1e-9))
-    if i1 < track.n:
-        return
-    t = np.arange(track.n, i1 + 1) / track.fs
-    ang, pos = fn(t)
-    track.append(ang[:, 0], ang[:, 1], ang[:, 2], pos)
-
-
-def _ar1(rng: np.random.Generator, n: int, sd: float, rho: float = 0.5) -> np.ndarray:
-    """Stationary AR(1) noise of standard deviation sd."""
-    if n <= 0:
-        return np.zeros(0)
-    x = lfilter([np.sqrt(1 - rho**2)], [1.0, -rho], rng.normal(0.0, sd, n + 20))
-    return x[20:]
 
 
 def _sway_fn(rng: np.random.Generator, t0: float, t1: float, amp_rad: float):

@@ -105,13 +105,19 @@ resonance on the laces beyond the vibration above, the other foot.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.signal import lfilter
 
 from imu.recording import STANDARD_GRAVITY, Recording
+from imu.synth.curves import Kin as _Kin
+from imu.synth.curves import PhaseFn
+from imu.synth.curves import append_until as _append_until
+from imu.synth.curves import ar1 as _ar1
+from imu.synth.curves import bump as _bump
+from imu.synth.curves import polyval as _polyval
+from imu.synth.curves import quintic as _quintic
+from imu.synth.curves import state_at as _state_at
 from imu.synth.foot import (
     FootGeometry,
     FootTrack,
@@ -242,25 +248,6 @@ def random_pogo_setup(rng: np.random.Generator, kind: str | None = None) -> Pogo
 # --------------------------------------------------------------------------------------
 
 
-def _quintic(T: float, x0, v0, a0, x1, v1, a1) -> np.ndarray:
-    """Ascending coefficients (6, ...) of the quintic with given end states on [0, T]."""
-    x0, v0, a0, x1, v1, a1 = (np.asarray(x, float) for x in (x0, v0, a0, x1, v1, a1))
-    dx = x1 - x0
-    c3 = (20 * dx - (8 * v1 + 12 * v0) * T - (3 * a0 - a1) * T**2) / (2 * T**3)
-    c4 = (-30 * dx + (14 * v1 + 16 * v0) * T + (3 * a0 - 2 * a1) * T**2) / (2 * T**4)
-    c5 = (12 * dx - 6 * (v1 + v0) * T - (a0 - a1) * T**2) / (2 * T**5)
-    return np.stack(np.broadcast_arrays(x0, v0, a0 / 2, c3, c4, c5))
-
-
-def _polyval(c: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """Evaluate ascending coefficients c (k, d) at s (n,): (n, d)."""
-    s = np.asarray(s, float)[:, None]
-    out = np.zeros((s.shape[0], c.shape[1]))
-    for ck in c[::-1]:
-        out = out * s + ck
-    return out
-
-
 def _polyint(c: np.ndarray) -> np.ndarray:
     """Coefficients of the integral from 0 (one degree higher)."""
     k = np.arange(1, c.shape[0] + 1, dtype=float)[:, None]
@@ -306,44 +293,6 @@ def _dip_shape(u: np.ndarray, a: float, b: float) -> np.ndarray:
     u = np.clip(u, 0.0, 1.0)
     g = (a + b - 2) * u**3 + (3 - 2 * a - b) * u**2 + a * u
     return np.sin(np.pi * g)
-
-
-def _bump(u: np.ndarray) -> np.ndarray:
-    """64 u^3 (1-u)^3: 0 with zero slope and curvature at both ends, 1 at u = 1/2."""
-    u = np.clip(u, 0.0, 1.0)
-    return 64.0 * u**3 * (1.0 - u) ** 3
-
-
-@dataclass
-class _Kin:
-    """State of the foot at an event: Euler angles (pitch, roll, yaw) and ball position,
-    each with its first and second time derivative (SI)."""
-
-    ang: np.ndarray
-    w: np.ndarray
-    al: np.ndarray
-    pos: np.ndarray
-    vel: np.ndarray
-    acc: np.ndarray
-
-
-PhaseFn = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-
-
-def _state_at(fn: PhaseFn, t: float, forward: bool, h: float = 2e-5) -> _Kin:
-    """Value, first and second derivative of a phase at one end (one-sided differences)."""
-    sgn = 1.0 if forward else -1.0
-    ts = t + sgn * h * np.arange(4)
-    ang, pos = fn(ts)
-
-    def d(x):
-        v = sgn * (-3 * x[0] + 4 * x[1] - x[2]) / (2 * h)
-        a = (2 * x[0] - 5 * x[1] + 4 * x[2] - x[3]) / h**2
-        return x[0].copy(), v, a
-
-    a0, a1, a2 = d(ang)
-    p0, p1, p2 = d(pos)
-    return _Kin(a0, a1, a2, p0, p1, p2)
 
 
 def _glide(
@@ -392,16 +341,6 @@ def _catch_duration(d_v: float, s0: float, j0: float, lag: float) -> float:
     crit = np.roots([j0 / 40.0, s0 / 5.0, -d_v / 2.0])
     crit = crit[(np.abs(crit.imag) < 1e-12) & (crit.real > 0)].real
     return float(crit.min()) if len(crit) else 0.025
-
-
-def _append_until(track: FootTrack, t_end: float, fn: PhaseFn) -> None:
-    """Append the grid points after the track's last one up to ``t_end`` from ``fn``."""
-    i1 = int(np.floor(t_end * track.fs + 1e-9))
-    if i1 < track.n:
-        return
-    t = np.arange(track.n, i1 + 1) / track.fs
-    ang, pos = fn(t)
-    track.append(ang[:, 0], ang[:, 1], ang[:, 2], pos)
 
 
 # --------------------------------------------------------------------------------------
@@ -470,14 +409,6 @@ def _draw_style(rng: np.random.Generator, setup: PogoSetup) -> _Style:
         m_eff_kg=u(1.0, 3.0),
         m_to_kg=u(1.5, 6.0),
     )
-
-
-def _ar1(rng: np.random.Generator, n: int, sd: float, rho: float = 0.5) -> np.ndarray:
-    """Stationary AR(1) noise of standard deviation sd."""
-    if n <= 0:
-        return np.zeros(0)
-    x = lfilter([np.sqrt(1 - rho**2)], [1.0, -rho], rng.normal(0.0, sd, n + 20))
-    return x[20:]
 
 
 def _round_schedule(rng: np.random.Generator, setup: PogoSetup) -> list[dict]:
