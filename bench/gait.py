@@ -26,7 +26,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
-from common import tile_hour  # noqa: E402
+from common import ms_cell, tile_hour  # noqa: E402
 
 from analysis.gait import analyze_gait  # noqa: E402
 from imu.synth.gait import (  # noqa: E402
@@ -71,13 +71,6 @@ def score(res, truth) -> dict:
     return {"err": out, "fp": fp, "fn": fn, "n": n}
 
 
-def _cell(e: list[float]) -> str:
-    if not e:
-        return f"{'-':>24}"
-    x = 1000.0 * np.asarray(e)
-    return f"{x.mean():+6.2f}+-{x.std():5.2f} ({np.abs(x).mean():5.2f})"
-
-
 def accuracy(n_sessions: int) -> None:
     print(
         "\nContact time, ms: bias +- SD (MAE). fp: steps invented (including in recovery "
@@ -116,14 +109,14 @@ def accuracy(n_sessions: int) -> None:
             label = f"{fs:g}Hz {'run' if ex == 'strides' else 'walk'}"
             print(
                 f"{label:>10} {agg['n']:>5} {agg['fp']:>4} {agg['fn']:>4} "
-                + " ".join(_cell(agg[k]) for k in ("ic", "to", "contact", "steady"))
+                + " ".join(ms_cell(agg[k]) for k in ("ic", "to", "contact", "steady"))
             )
     print("\nContact time by mounting place (all rates, run and walk):")
     for p, e in by_place.items():
-        print(f"{p:>12} {_cell(e)}")
+        print(f"{p:>12} {ms_cell(e)}")
     print("Running contact time by strike (all rates):")
     for k, e in by_strike.items():
-        print(f"{k:>12} {_cell(e)}")
+        print(f"{k:>12} {ms_cell(e)}")
     print(
         "Targets: running contact-time MAE <= 5 ms at >= 400 Hz; every contact found, none "
         "invented in the recovery or standing."

@@ -22,7 +22,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
-from common import tile_hour  # noqa: E402
+from common import ms_cell, tile_hour  # noqa: E402
 
 from analysis.pogo import analyze_pogo  # noqa: E402
 from imu.synth.hops import KINDS, pogo_session, random_pogo_setup  # noqa: E402
@@ -60,13 +60,6 @@ def score(res, truth) -> dict:
     return out
 
 
-def _cell(e: list[float]) -> str:
-    if not e:
-        return f"{'-':>24}"
-    x = 1000.0 * np.asarray(e)
-    return f"{x.mean():+6.2f}+-{x.std():5.2f} ({np.abs(x).mean():5.2f})"
-
-
 def accuracy(n_sessions: int) -> None:
     print(
         "\nContact and flight time, ms: bias +- SD (MAE); F1 over all contacts."
@@ -99,15 +92,15 @@ def accuracy(n_sessions: int) -> None:
         f1 = 2 * agg["tp"] / max(1, 2 * agg["tp"] + agg["fp"] + agg["fn"])
         print(
             f"{fs:>6g}Hz {true:>5} {agg['tp']:>5} {agg['fp']:>4} {agg['fn']:>4} {f1:6.4f} "
-            + " ".join(_cell(agg[k]) for k in ("land", "takeoff", "contact", "flight"))
+            + " ".join(ms_cell(agg[k]) for k in ("land", "takeoff", "contact", "flight"))
         )
     print("\nBy mounting place (all rates):")
     for p, d in by_place.items():
-        print(f"{p:>12} contact {_cell(d['contact'])}  flight {_cell(d['flight'])}")
+        print(f"{p:>12} contact {ms_cell(d['contact'])}  flight {ms_cell(d['flight'])}")
     print("By kind (all rates):")
     for kd, d in by_kind.items():
         print(
-            f"{kd:>12} contact {_cell(d['contact'])}  flight {_cell(d['flight'])}"
+            f"{kd:>12} contact {ms_cell(d['contact'])}  flight {ms_cell(d['flight'])}"
             f"  fp {d['fp']} fn {d['fn']}"
         )
     print(
