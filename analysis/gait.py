@@ -222,6 +222,13 @@ class GaitAnalyzer:
         swings, _ = signal.find_peaks(
             -w, height=st.swing_dps, distance=max(1, int(st.min_stride_s * fs))
         )
+        # The heel dropping after a forefoot landing turns the foot toe-up as well, but at
+        # a fraction of the swings around it: not a swing.
+        if len(swings) >= 3:
+            depth = -w[swings]
+            pad = np.pad(depth, 4, mode="edge")
+            near = np.lib.stride_tricks.sliding_window_view(pad, 9)
+            swings = swings[depth >= 0.3 * np.median(near, axis=1)]
         if len(swings) < 2:
             self.result_ = GaitResult(float(fs_hz), [], [], method, rejected)
             return self.result_
