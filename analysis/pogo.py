@@ -36,6 +36,7 @@ The landing after the last take-off of a round, where the athlete stops, is the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -754,7 +755,19 @@ class PogoAnalyzer:
                     in_gap=bool(edges["in_gap"][k]),
                 )
             )
-        rounds = _group_rounds(contacts, sorted(finals), st, body_mass_kg)
+        bad = np.concatenate([[0], np.cumsum(~sig.valid)])
+        steady = np.abs(fb_slow - level_g) < st.planted_tol_g
+
+        def hidden(t0: float, t1: float) -> bool:
+            # A gap inside the flight, and the ball planted for a contact's worth of
+            # time (the minimum contact less the 50 ms mean's reach) inside it.
+            a, b = (int(np.clip((x - sig.t0_s) * fs, 0, n)) for x in (t0, t1))
+            if bad[b] == bad[a]:
+                return False
+            rr = runs(steady[a:b])
+            return bool(len(rr)) and (rr[:, 1] - rr[:, 0]).max() >= 0.5 * st.min_contact_s * fs
+
+        rounds = _group_rounds(contacts, sorted(finals), st, body_mass_kg, hidden)
         tf = _ten_five(contacts, rounds) if ten_five else None
         self.result_ = PogoResult(
             sample_rate_hz=float(fs_hz),
@@ -769,9 +782,17 @@ class PogoAnalyzer:
 
 
 def _group_rounds(
-    contacts: list[Contact], finals: list[float], st: PogoSettings, body_mass_kg: float | None
+    contacts: list[Contact],
+    finals: list[float],
+    st: PogoSettings,
+    body_mass_kg: float | None,
+    hidden: Callable[[float, float], bool] | None = None,
 ) -> list[PogoRound]:
-    """Flights, per-contact measures and rounds (sets ``flight_ms`` etc. in place)."""
+    """Flights, per-contact measures and rounds (sets ``flight_ms`` etc. in place).
+
+    ``hidden(t0, t1)``: whether a contact whose landing fell in a data gap hides between
+    a take-off and the next landing; that flight is then not measured (null), though the
+    round goes on."""
     if not contacts:
         return []
     finals_arr = np.asarray(finals, float)
@@ -786,7 +807,8 @@ def _group_rounds(
             horizon = min(horizon, nxt.landing_s)
         stop = finals_arr[(finals_arr > c.takeoff_s) & (finals_arr < horizon)]
         if nxt is not None and not len(stop) and nxt.landing_s - c.takeoff_s <= st.max_flight_s:
-            c.flight_ms = 1000.0 * (nxt.landing_s - c.takeoff_s)
+            lost = hidden is not None and hidden(c.takeoff_s, nxt.landing_s)
+            c.flight_ms = None if lost else 1000.0 * (nxt.landing_s - c.takeoff_s)
         else:
             if len(stop):
                 c.flight_to_stop_ms = 1000.0 * (float(stop[0]) - c.takeoff_s)
