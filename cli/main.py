@@ -1,5 +1,8 @@
 """The ``ankle`` command: parse arguments, call the analysis, render a table or JSON.
 
+Sub-commands: ``analyze`` and ``synth`` here; the live ones (``scan``, ``record``,
+``recover``, ``emulate``, ``demo``) in :mod:`cli.live`.
+
 Bad input (unreadable or malformed recording, bad option value) ends with one line on
 stderr naming the file and the problem, and exit status 2; never a traceback.
 """
@@ -16,6 +19,7 @@ from analysis.heel_raise import analyze_heel_raises, side_balance
 from analysis.heel_rise_test import heel_rise_test, limb_symmetry
 from analysis.pogo import analyze_pogo
 from analysis.prescriptions import TempoError, TempoPrescription
+from cli.live import LiveError, add_parsers, cmd_emulate, dispatch
 from cli.report import (
     balance_json,
     balance_table,
@@ -106,6 +110,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--rate-hz", type=_positive("--rate-hz"), default=400.0)
     s.add_argument("--mounting", choices=["laces", "heel", "lateral", "medial"])
     s.add_argument("--packet-loss", type=float, default=0.0)
+
+    add_parsers(sub, _positive)  # scan, record, recover, emulate, demo (cli/live.py)
     return p
 
 
@@ -298,12 +304,17 @@ def _synth(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        if argv[:1] == ["emulate"]:  # the emulator's own parser (imu/emulator/__main__.py)
+            return cmd_emulate(argv[1:])
+        args = _parser().parse_args(argv)
         if args.command == "analyze":
             return _analyze(args)
-        return _synth(args)
-    except (RecordingError, UsageError) as e:
+        if args.command == "synth":
+            return _synth(args)
+        return dispatch(args)
+    except (RecordingError, UsageError, LiveError) as e:
         print(f"ankle: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,0 +1,406 @@
+"""Live recording and analysis: streaming = batch, end to end through the emulated sensor,
+a dropped link, crash recovery, and ``ankle record`` / ``ankle recover`` as commands."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.heel_raise import analyze_heel_raises
+from analysis.pogo import analyze_pogo
+from analysis.prescriptions import TempoPrescription
+from analysis.stream import StreamAnalyzer, match_events
+from imu.recording import Recording, read_recording, write_recording
+from imu.synth.scenarios import HeelRaiseSetup, Tempo, heel_raise_session
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPO = TempoPrescription.parse("2-1-3-0")
+HR_TIMES = ("start_s", "top_start_s", "top_end_s", "end_s")
+
+
+def one_set(seed: int, fs_hz: float, reps: int = 6, tempo: Tempo | None = None):
+    setup = HeelRaiseSetup(n_sets=1, reps_per_set=(reps,), walk_between_sets=False)
+    if tempo is not None:
+        setup.tempo = tempo
+    return heel_raise_session(seed, fs_hz=fs_hz, setup=setup, side="left")
+
+
+def feed(sa: StreamAnalyzer, rec: Recording, seed: int = 0, max_chunk_s: float = 0.06) -> None:
+    """The recording in chunks of random sizes (1 sample to ``max_chunk_s``)."""
+    rng = np.random.default_rng(seed)
+    i, n = 0, len(rec)
+    hi = max(2, int(max_chunk_s * rec.fs_hz))
+    while i < n:
+        j = min(n, i + int(rng.integers(1, hi)))
+        sa.add(rec.t_s[i:j], rec.acc_mps2[i:j], rec.gyr_dps[i:j])
+        i = j
+
+
+def rep_times(res) -> np.ndarray:
+    return np.array([[getattr(r, k) for k in HR_TIMES] for r in res.reps], dtype=float)
+
+
+# ---------------------------------------------------------------------------------------------
+# Streaming = batch
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [2, 7])
+def test_stream_heel_raise_equals_batch_and_announces_each_rep(seed):
+    rec, truth = one_set(seed, 400.0, reps=8)
+    sa = StreamAnalyzer("heel-raise", fs_hz=rec.fs_hz, tempo=TEMPO)
+    feed(sa, rec, seed)
+    final = sa.finish()
+    batch = analyze_heel_raises(rec.t_s, rec.acc_mps2, rec.gyr_dps, fs_hz=rec.fs_hz, tempo=TEMPO)
+    assert len(final.reps) == len(batch.reps) == len(truth["reps"]) == 8
+    assert np.array_equal(rep_times(final), rep_times(batch))
+    assert [r.tempo_pass for r in final.reps] == [r.tempo_pass for r in batch.reps]
+    report = match_events(sa.events, batch)
+    assert report.agrees(1e-3), (report.max_diff_s, report.unmatched, report.missed)
+    assert [e.number for e in sa.events] == list(range(1, 9))
+    # Announced within 150 ms of the rep's end (buffer time: margin + chunk + runs).
+    assert max(e.latency_s for e in sa.events) < 0.15
+    # Cheap: a handful of batch runs per rep, not one per chunk.
+    assert sa.runs < 3 * rec.duration_s
+
+
+def test_stream_flags_too_fast_reps():
+    rec, _ = one_set(4, 200.0, reps=4, tempo=Tempo(2.0, 1.0, 1.0, 0.5))  # down 1 s, not 3
+    sa = StreamAnalyzer("heel-raise", fs_hz=rec.fs_hz, tempo=TEMPO)
+    feed(sa, rec)
+    assert len(sa.events) == 4
+    assert all(e.too_fast and "down" in e.fast_phases for e in sa.events)
+    assert all(e.tempo_pass["down"] is False and e.tempo_pass["up"] for e in sa.events)
+
+
+def test_stream_pogo_equals_batch():
+    from imu.synth.hops import PogoSetup, pogo_session
+
+    setup = PogoSetup(n_rounds=1, round_s=12.0, walk_between_rounds=False)
+    rec, truth = pogo_session(5, fs_hz=500.0, setup=setup)
+    sa = StreamAnalyzer("pogo", fs_hz=rec.fs_hz)
+    feed(sa, rec, 5)
+    final = sa.finish()
+    batch = analyze_pogo(rec.t_s, rec.acc_mps2, rec.gyr_dps, fs_hz=rec.fs_hz)
+    assert len(batch.contacts) == 24
+    key = [(c.landing_s, c.takeoff_s, c.flight_ms) for c in batch.contacts]
+    assert [(c.landing_s, c.takeoff_s, c.flight_ms) for c in final.contacts] == key
+    report = match_events(sa.events, batch)
+    assert report.agrees(1e-3), (report.max_diff_s, report.unmatched, report.missed)
+    assert all(
+        e.contact_ms == pytest.approx(c.contact_ms, abs=1.0)
+        for e, c in zip(sa.events, batch.contacts, strict=True)
+    )
+    # A round needs three contacts, so the first two wait for the third; from then on
+    # each contact is shown soon after its take-off.
+    assert float(np.median([e.latency_s for e in sa.events[2:]])) < 0.1
+    assert max(e.latency_s for e in sa.events[2:]) < 0.2
+
+
+def test_stream_rejects_bad_input():
+    sa = StreamAnalyzer("heel-raise", fs_hz=100.0)
+    rng = np.random.default_rng(0)
+    sa.add(np.arange(3) / 100, rng.normal(0, 1, (3, 3)) + [0, 0, 9.8], rng.normal(0, 1, (3, 3)))
+    with pytest.raises(ValueError, match="increase"):
+        sa.add(np.array([0.01]), np.ones((1, 3)), np.ones((1, 3)))
+    with pytest.raises(ValueError):
+        StreamAnalyzer("pogo", fs_hz=400.0, tempo=TEMPO)
+    with pytest.raises(ValueError):
+        StreamAnalyzer("walk", fs_hz=400.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end through the emulated sensor (in process, on a virtual clock)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def emu():
+    pytest.importorskip("bumble")
+    import imu.emulator as emu
+
+    return emu
+
+
+@pytest.fixture(scope="module")
+def heel_set():
+    return one_set(5, 1000.0, reps=6)
+
+
+def record_from_emulator(emu, source: Recording, out: Path, faults=None, **cfg_kw):
+    """``record`` (the function behind ``ankle record``) against a virtual sensor."""
+    from bumble.link import LocalLink
+
+    from cli.live import RecordConfig, record
+
+    cfg = RecordConfig(
+        exercise="heel-raise",
+        tempo=TEMPO,
+        side="left",
+        out=out,
+        rate_hz=int(source.fs_hz),
+        duration_s=source.duration_s - 0.5,
+        threaded=False,  # on the virtual clock, a worker thread's time would not count
+        **cfg_kw,
+    )
+
+    async def main():
+        link = LocalLink()
+        sensor = emu.VirtualSensor(link, source, side="left", faults=faults, loop_source=False)
+        await sensor.start()
+        try:
+            return await record(cfg, backend=emu.emulator_backend(link))
+        finally:
+            await sensor.close()
+            await emu.close_hosts()
+
+    return emu.run_in_virtual_time(main()), cfg
+
+
+@pytest.fixture(scope="module")
+def clean_run(emu, heel_set, tmp_path_factory):
+    rec, truth = heel_set
+    out = tmp_path_factory.mktemp("clean") / "set.csv"
+    result, cfg = record_from_emulator(emu, rec, out)
+    return result, cfg, truth
+
+
+def test_record_end_to_end_live_equals_offline(clean_run):
+    from cli.live import report_text
+
+    result, cfg, truth = clean_run
+    sr = result.sensors["left"]
+    assert sr.csv_path.exists() and sr.rawlog_path.exists()
+    saved = read_recording(sr.csv_path)
+    assert saved.side == "left" and saved.fs_hz == 1000.0
+    assert saved.meta["exercise"] == "heel-raise" and saved.meta["tempo"] == "2-1-3-0"
+    assert saved.meta["sensor"].startswith("ANKL-L") and saved.meta["packets_lost"] == "0"
+    assert sr.summary.packets_lost == 0 and len(saved) == sr.samples_live
+    # The offline analysis of the saved file, as `ankle analyze` runs it ...
+    offline = analyze_heel_raises(
+        saved.t_s, saved.acc_mps2, saved.gyr_dps, fs_hz=saved.fs_hz, tempo=TEMPO
+    )
+    assert len(offline.reps) == len(truth["reps"]) == 6
+    # ... is the live final result, exactly, and every rep was announced, within 1 ms.
+    assert sr.live_equals_offline is True
+    assert np.array_equal(rep_times(sr.live_final), rep_times(offline))
+    assert len(sr.events) == 6 and sr.match.agrees(1e-3)
+    for ev, rep in zip(sr.events, offline.reps, strict=True):
+        for k in HR_TIMES:
+            assert abs(ev.times_s[k] - getattr(rep, k)) <= 1e-3
+    # Shown within 150 ms of the rep's end (sensor clock mapped to the host's).
+    assert len(sr.latency_s) == 6 and max(sr.latency_s) < 0.15
+    text = report_text(result, cfg)
+    assert "6 reps in 1 set" in text and "every one announced within" in text
+
+
+def test_record_survives_a_dropped_link(emu, heel_set, clean_run, tmp_path):
+    """The sensor drops the link mid-set and returns 0.7 s later: the recorder reconnects,
+    the gap is marked, nothing is lost (the sensor's ring buffer), every rep is there."""
+    rec, _ = heel_set
+    faults = emu.Faults(disconnect_after_s=15.0, readvertise_after_s=0.7)
+    result, _ = record_from_emulator(emu, rec, tmp_path / "drop.csv", faults)
+    sr = result.sensors["left"]
+    assert [e.kind for e in sr.link_events] == ["connect", "disconnect", "reconnect"]
+    saved = read_recording(sr.csv_path)
+    assert saved.meta["link_drops"] == "1"
+    a, b = (float(x) for x in saved.meta["link_gaps_s"].split("-"))
+    assert 14.5 < a < 15.5 and 0.6 < b - a < 2.0
+    assert sr.summary.disconnects == 1 and sr.summary.packets_lost <= 2
+    clean = clean_run[0].sensors["left"].offline
+    assert len(sr.offline.reps) == len(clean.reps) == 6
+    assert np.allclose(rep_times(sr.offline), rep_times(clean), atol=1e-3)
+    assert sr.live_equals_offline is True and sr.match.agrees(1e-3)
+
+
+def test_long_outage_loses_only_reps_in_the_gap(emu, heel_set, clean_run, tmp_path):
+    """Away for 6 s, longer than the sensor's 4 s ring buffer: samples are lost, the gap
+    is in the file, and every rep outside it is still found and was announced."""
+    rec, _ = heel_set
+    faults = emu.Faults(disconnect_after_s=15.0, readvertise_after_s=6.0)
+    result, _ = record_from_emulator(emu, rec, tmp_path / "long.csv", faults)
+    sr = result.sensors["left"]
+    (gap,) = sr.summary.gaps
+    assert gap.duration_s > 1.0 and sr.summary.packets_lost > 0
+    saved = read_recording(sr.csv_path)
+    assert saved.meta["gaps"] == "1" and saved.meta["link_drops"] == "1"
+    clean = clean_run[0].sensors["left"].offline
+    outside = [r for r in clean.reps if r.end_s < gap.after_t_s or r.start_s > gap.before_t_s]
+    assert len(outside) >= 4
+    # (Within 10 ms, not 1: across a long gap the pitch is re-anchored on the tilt, which
+    # moves the boundaries of the reps after it by a few ms.)
+    for r in outside:
+        assert any(
+            abs(x.start_s - r.start_s) < 0.01 and abs(x.end_s - r.end_s) < 0.01
+            for x in sr.offline.reps
+        )
+        assert any(abs(e.end_s - r.end_s) < 0.01 for e in sr.events)
+    assert sr.live_equals_offline is True and sr.match.agrees(1e-3)
+
+
+# ---------------------------------------------------------------------------------------------
+# Recovery
+# ---------------------------------------------------------------------------------------------
+
+
+def test_recover_truncated_rawlog(clean_run, tmp_path):
+    from cli.main import main
+
+    sr = clean_run[0].sensors["left"]
+    raw = tmp_path / "cut.rawlog"
+    data = sr.rawlog_path.read_bytes()
+    raw.write_bytes(data[: len(data) // 2 + 7])  # killed mid-record
+    out = tmp_path / "cut.csv"
+    assert main(["recover", str(raw), "--out", str(out)]) == 0
+    rec = read_recording(out)
+    assert rec.side == "left" and 15_000 < len(rec) < len(sr.recording)
+    # The samples are those of the full recording, up to where the log was cut.
+    n = len(rec)
+    assert np.array_equal(rec.t_s, sr.recording.t_s[:n])
+    assert np.array_equal(rec.acc_mps2, sr.recording.acc_mps2[:n])
+    assert main(["recover", str(raw), "--out", str(out)]) == 2  # exists: no overwrite
+
+
+def test_recover_bad_file_is_one_line(tmp_path):
+    bad = tmp_path / "bad.rawlog"
+    bad.write_text("hello\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "cli.main", "recover", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "not an ankle-imu-rawlog/1 file" in out.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# The commands, in other processes
+# ---------------------------------------------------------------------------------------------
+
+
+def _spawn(args: list[str], **kw) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+
+
+def _wait_line(proc: subprocess.Popen, prefix: str, timeout_s: float = 20.0) -> str:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout_s:
+        line = proc.stdout.readline()
+        if not line:
+            if proc.poll() is not None:
+                break
+            continue
+        if line.startswith(prefix):
+            return line.strip()
+    raise AssertionError(f"no {prefix!r} line from {proc.args}: {proc.stderr.read()}")
+
+
+@pytest.fixture(scope="module")
+def emulator_process(emu, tmp_path_factory):
+    """`python -m imu.emulator --port 0` replaying a heel-raise set at 4x real time."""
+    csv = tmp_path_factory.mktemp("emu") / "replay.csv"
+    rec, _ = one_set(5, 400.0, reps=6)
+    write_recording(csv, rec)
+    proc = _spawn(
+        ["-m", "imu.emulator", "--port", "0", "--replay", str(csv), "--side", "left"]
+        + ["--speed", "4", "--report-every", "0"]
+    )
+    try:
+        yield _wait_line(proc, "listening on ").split()[-1]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_ankle_record_subprocess_against_emulator_process(emulator_process, tmp_path):
+    out = tmp_path / "rec.csv"
+    scan = subprocess.run(
+        [sys.executable, "-m", "cli.main", "scan", "--timeout", "0.5"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "ANKLE_BLE_EMULATOR": emulator_process},
+        timeout=30,
+    )
+    assert scan.returncode == 0, scan.stderr
+    assert "ANKL-L" in scan.stdout and "left" in scan.stdout
+    args = ["-m", "cli.main", "record", "--exercise", "heel-raise", "--tempo", "2-1-3-0"]
+    args += ["--emulator", emulator_process, "--rate-hz", "400", "--duration", "3"]
+    args += ["--no-live", "--out", str(out)]
+    proc = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    rec = read_recording(out)
+    assert rec.fs_hz == 400.0 and rec.side == "left"
+    assert 11.0 < rec.duration_s < 14.0  # 3 s at 4x real time
+    assert rec.meta["packets_lost"] == "0"
+    assert f"saved left: {out}" in proc.stdout and "Heel raises in" in proc.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+def test_ctrl_c_saves_everything_without_traceback(emulator_process, tmp_path):
+    out = tmp_path / "ctrlc.csv"
+    args = ["-m", "cli.main", "record", "--emulator", emulator_process, "--rate-hz", "400"]
+    args += ["--tempo", "2-1-3-0", "--out", str(out)]
+    proc = _spawn(args)
+    try:
+        _wait_line(proc, "recording heel-raise")
+        time.sleep(2.5)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr and "Traceback" not in stdout
+    rec = read_recording(out)
+    from imu.rawlog import read_rawlog
+
+    packets, _ = read_rawlog(out.with_suffix(".rawlog")).data()
+    from imu import protocol as P
+
+    assert len(rec) == int(P.decode_packets(packets).count.sum())  # everything received
+    assert rec.duration_s > 8.0  # 2.5 s at 4x
+    assert "live left:" in stdout
+
+
+def test_record_errors_are_one_line(tmp_path):
+    def ankle(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "cli.main", *args],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=30,
+        )
+
+    bad = ankle("record", "--tempo", "2-x-3-0", "--emulator", "tcp:127.0.0.1:9")
+    assert bad.returncode == 2 and bad.stderr.startswith("ankle: --tempo")
+    assert bad.stderr.count("\n") == 1
+    rate = ankle("record", "--exercise", "pogo", "--rate-hz", "50", "--emulator", "tcp:127.0.0.1:9")
+    assert rate.returncode == 2 and "--rate-hz 50" in rate.stderr
+    nobody = ankle(
+        "record", "--emulator", "tcp:127.0.0.1:9", "--duration", "1", "--out", str(tmp_path)
+    )
+    assert nobody.returncode == 2 and nobody.stderr.count("\n") == 1, nobody.stderr
+    assert "Traceback" not in nobody.stderr
