@@ -131,7 +131,7 @@ def report(r: dict, duration_s: float, rate_hz: int) -> None:
     print(
         f"\n{'sensor':<7} {'formed':>9} {'saved':>9} {'lost':>5} {'pkts lost':>9} "
         f"{kind + ' live':>10} {'final':>6} {'agree 1ms':>9} {'lat med ms':>10} "
-        f"{'lat max ms':>10} {'> 150 ms':>8}"
+        f"{'lat max ms':>10} {'> 150 ms':>8} {'runs':>5} {'run ms':>6}"
     )
     formed_by_name = {name: s["samples_formed"] for name, s in emu["sensors"].items()}
     total_lost = 0
@@ -151,7 +151,8 @@ def report(r: dict, duration_s: float, rate_hz: int) -> None:
             f"{len(sr.events):>10} {len(final):>6} {str(sr.match.agrees(1e-3)):>9} "
             f"{np.median(lat) if len(lat) else float('nan'):>10.0f} "
             f"{lat.max() if len(lat) else float('nan'):>10.0f} "
-            f"{int(np.count_nonzero(lat > 150)):>8}"
+            f"{int(np.count_nonzero(lat > 150)):>8} {sr.analysis_runs:>5} "
+            f"{1e3 * sr.analysis_cpu_s / max(1, sr.analysis_runs):>6.1f}"
         )
     if all_lat:
         a = np.asarray(all_lat)
