@@ -1058,25 +1058,12 @@ def cmd_recover(args: argparse.Namespace) -> int:
 def cmd_emulate(argv: list[str]) -> int:
     """``ankle emulate ...``: ``python -m imu.emulator`` under another name."""
     try:
-        from imu.emulator.__main__ import build_parser, run_from_args
+        from imu.emulator.__main__ import main as emulator_main
     except ImportError as e:
         raise LiveError(
             f"the emulator needs bumble: pip install 'ankle-motion[emulate]' ({e})"
         ) from None
-    parser = build_parser(
-        argparse.ArgumentParser(
-            prog="ankle emulate", description="Emulated ankle-motion sensors (bumble)."
-        )
-    )
-    args = parser.parse_args(argv)
-    with contextlib.suppress(KeyboardInterrupt):
-        result = asyncio.run(run_from_args(args))
-        print(
-            f"emulator CPU {result['cpu_s']:.2f} s in {result['wall_s']:.1f} s "
-            f"({100 * result['cpu_fraction']:.1f} % of one core)",
-            flush=True,
-        )
-    return 0
+    return emulator_main(argv, prog="ankle emulate")
 
 
 def demo_source(exercise: str, side: str, rate_hz: float, seed: int) -> Recording:

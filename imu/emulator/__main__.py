@@ -152,8 +152,12 @@ async def run_from_args(args: argparse.Namespace) -> dict:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "python -m imu.emulator") -> int:
+    """Serve until interrupted, then print the emulator's own CPU use (``prog``: the name
+    the usage shows, e.g. ``ankle emulate``)."""
+    args = build_parser(
+        argparse.ArgumentParser(prog=prog, description="Emulated ankle-motion sensors (bumble).")
+    ).parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         result = asyncio.run(run_from_args(args))
         print(
