@@ -8,8 +8,9 @@ How they are found, from the foot's sagittal rotation (the angular rate about th
 lateral axis, ``+`` = plantarflexion / heel up; :mod:`analysis.orientation` finds that
 axis and its sign from the data, whatever the mounting):
 
-* A step's swing is the foot rotating toe-up at speed (the rate below
-  ``-swing_dps``): it separates two stances.
+* A step's swing is the foot rotating toe-up at speed (the rate averaged over
+  ``swing_avg_s`` below ``-swing_dps``): it separates two stances. The average keeps
+  the heel drop after a forefoot landing (as fast, but brief) from passing for one.
 * Initial contact, heel first: in late swing the foot's dorsiflexion slows down; the
   ground force at the heel, behind the ankle, then turns the foot toe-down (the rocker
   onto the sole). So the rate crosses zero upward at the heel's contact, which is the
@@ -17,11 +18,12 @@ axis and its sign from the data, whatever the mounting):
   spike and the jump into the rocker) comes 10-25 ms later: it is the ground force's
   impact transient, which peaks after the soft heel pad and midsole have started to
   load, not its onset. IC is the last upward zero crossing before that collision, if it
-  lies within ``heel_window_s`` of it.
+  lies within ``heel_window_s`` of it. Jolts later than that after the crossing belong
+  to the push-off (its rise, the toes' leaving), not to the landing.
 * Initial contact, forefoot first: the foot lands plantarflexed (no such crossing); the
   ball's impact starts the contact, so IC is the onset of the collision's acceleration
-  edge (the line through its 10 % and 30 % crossings, extended back to the level before
-  it, as for the pogo landings).
+  edge (the line through its 30 % and 60 % crossings, above the late swing's own jerk,
+  extended back to the level before it).
 * Toe-off: through push-off the foot pivots ever faster about its toes; when they leave
   the ground, the swing takes over and the rotation reverses within a few samples. TO is
   the onset of that reversal: the falling edge from the push-off peak to the swing,
@@ -40,7 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import signal
+from scipy import ndimage, signal
 
 from analysis.orientation import sagittal_motion, still_mask
 from analysis.signals import UniformSignal, block_mean, edge_onsets, to_uniform
@@ -50,7 +52,8 @@ from analysis.signals import UniformSignal, block_mean, edge_onsets, to_uniform
 class GaitSettings:
     """Detector settings, in physical units."""
 
-    swing_dps: float = 100.0  # a swing rotates the foot toe-up faster than this
+    swing_dps: float = 100.0  # a swing rotates the foot toe-up faster than this on average
+    swing_avg_s: float = 0.1  # over this time
     max_contact_s: float = 1.5  # slow walking ~1 s; longer is standing between bouts
     pushoff_dps: float = 100.0  # a push-off rotates it heel-up faster than this
     min_stride_s: float = 0.3  # swings closer than this are one swing (sprint strides ~0.5 s)
@@ -59,6 +62,10 @@ class GaitSettings:
     landing_window_s: float = 0.35  # swing's fastest toe-up rotation to the landing (or
     # half the stride, if longer: slow drills swing long)
     edge_levels: tuple[float, float] = (0.1, 0.3)
+    # The ball's collision edge is read higher: the late swing's own jerk (the leg
+    # decelerating the foot) reaches up to about a quarter of the collision's, and at
+    # 100-200 Hz the collision rises within one sample on top of it.
+    impact_levels: tuple[float, float] = (0.3, 0.6)
     run_duty_max: float = 0.5
     min_bout_steps: int = 4
     steady_tol: float = 0.10
@@ -122,6 +129,10 @@ def sagittal_rate_dps(sig: UniformSignal, settings: GaitSettings | None = None) 
     integrated twice (velocity forced to zero at both ends), gives the displacement along
     ``lateral x up``; its sign over the swings says which way is forward. Without enough
     swings, :func:`analysis.orientation.sagittal_motion` decides (heel-raise cues).
+
+    A gyro axis held at its range limit (a sprint's push-off and reversal can exceed
+    2000 deg/s on one axis) no longer measures the rotation: there the rate is read from
+    the other axes, as the foot turns about its lateral axis (see :func:`_unclipped_rate`).
     """
     st = settings or GaitSettings()
     c = block_mean(sig, st.alignment_rate_hz)
@@ -146,7 +157,40 @@ def sagittal_rate_dps(sig: UniformSignal, settings: GaitSettings | None = None) 
     else:
         al = sagittal_motion(c, still_mask(c)).alignment
         lateral, bias, method = al.lateral, al.gyr_bias_dps, al.sign_method
-    return sig.gyr_dps @ lateral - float(bias @ lateral), method  # no (n, 3) temporary
+    w = sig.gyr_dps @ lateral - float(bias @ lateral)  # no (n, 3) temporary
+    return _unclipped_rate(w, sig.gyr_dps, lateral, bias), method
+
+
+def _clipped(x: np.ndarray) -> np.ndarray:
+    """Samples of one gyro axis held at its range limit: the axis's largest (or smallest)
+    value, reached by at least 3 samples (a flat top that a moving foot does not make
+    otherwise). Shape (n,), bool."""
+    out = np.zeros(len(x), bool)
+    for lim in (x.max(), x.min()):
+        at = np.abs(x - lim) <= 1e-6 * max(abs(lim), 1.0)
+        if at.sum() >= 3:
+            out |= at
+    return out
+
+
+def _unclipped_rate(
+    w_dps: np.ndarray, gyr_dps: np.ndarray, lateral: np.ndarray, bias_dps: np.ndarray
+) -> np.ndarray:
+    """The sagittal rate ``w_dps`` (shape (n,)) where a gyro axis is clipped: the least-
+    squares ``w`` of ``g_j - bias_j = w lateral_j`` over the unclipped axes ``j``, which
+    holds while the foot turns about its lateral axis (it dominates every fast rotation of
+    the foot). Unchanged where no axis is clipped or the others see too little of it."""
+    clip = np.column_stack([_clipped(gyr_dps[:, j]) for j in range(3)])
+    rows = np.flatnonzero(clip.any(axis=1))
+    if len(rows) == 0:
+        return w_dps
+    use = ~clip[rows]
+    den = (use * lateral**2).sum(axis=1)
+    ok = den >= 0.1  # the unclipped axes carry at least ~30 % of the rotation
+    num = (use * (gyr_dps[rows] - bias_dps) * lateral).sum(axis=1)
+    w_dps = w_dps.copy()
+    w_dps[rows[ok]] = num[ok] / den[ok]
+    return w_dps
 
 
 def _swing_displacements(
@@ -218,14 +262,20 @@ class GaitAnalyzer:
         self.rate_dps_ = w
         rejected: list[tuple[float, str]] = []
 
-        # Swings: the toe-up rotation peaks, at least a short stride apart.
+        # Swings: the peaks of the toe-up rotation averaged over swing_avg_s, at least a
+        # short stride apart. A swing turns the foot toe-up from its toe-off pitch (50-70
+        # deg plantarflexed) to its landing pitch over 0.2-0.5 s; the heel dropping after a
+        # forefoot landing turns it toe-up too, at up to the swing's rate at a sprint, but
+        # only by the landing's plantarflexion (< 20 deg) and within 50-80 ms: averaged
+        # over swing_avg_s it falls well below the swing next to it.
+        w_avg = _moving_mean(w, max(1, int(round(st.swing_avg_s * fs))))
         swings, _ = signal.find_peaks(
-            -w, height=st.swing_dps, distance=max(1, int(st.min_stride_s * fs))
+            -w_avg, height=st.swing_dps, distance=max(1, int(st.min_stride_s * fs))
         )
-        # The heel dropping after a forefoot landing turns the foot toe-up as well, but at
-        # a fraction of the swings around it: not a swing.
+        # A heel drop left standing alone (no swing within min_stride_s) is still a
+        # fraction of the swings around it: not a swing.
         if len(swings) >= 3:
-            depth = -w[swings]
+            depth = -w_avg[swings]
             pad = np.pad(depth, 4, mode="edge")
             near = np.lib.stride_tricks.sliding_window_view(pad, 9)
             swings = swings[depth >= 0.3 * np.median(near, axis=1)]
@@ -240,20 +290,30 @@ class GaitAnalyzer:
         jerk = _jerk(sig.acc_mps2, fs)
         reach = np.maximum(int(st.landing_window_s * fs), ((s1 - s0) * 0.5).astype(np.int64))
         land_end = np.minimum(s1, s0 + reach)
-        # The ground stops a foot whose rotation has already slowed down (late swing): a
-        # jolt while it still turned at over half its swing speed 10 ms before (a knock,
-        # the other foot brushing past) is not a landing.
-        k10 = max(1, int(round(0.01 * fs)))
-        coll = _first_spike(jerk, s0, land_end, gate=(w, 0.5 * np.abs(w[s0]), k10))
-        # Heel first: the first upward zero crossing of the rate after the swing, at or
-        # before that collision and within heel_window_s of it, after which the foot
-        # rolls toe-down (forefoot first: the crossing comes after the collision, as
-        # the heel drops and the push-off begins).
+        # The swing's toe-up rotation ends at the landing: the rate's first upward zero
+        # crossing after the swing is the heel's touch (heel first), or comes after the
+        # ball's collision, as the heel drops and the push-off begins (ball first). The
+        # collision is no later than heel_window_s after it: later jolts belong to the
+        # push-off (its rise and the toes' leaving shake the sensor as hard as a landing,
+        # and a sprint or a low sampling rate brings them into the landing window).
         up = np.flatnonzero((w[:-1] < 0) & (w[1:] >= 0))
         k = np.searchsorted(up, s0, side="right")
         cross = np.where(k < len(up), up[np.minimum(k, len(up) - 1)], n - 1)
         frac = cross + w[cross] / (w[cross] - w[np.minimum(cross + 1, n - 1)])
         hw = int(round(st.heel_window_s * fs))
+        land_end = np.minimum(land_end, cross + hw + 2)
+        # The ground stops a foot whose rotation has already slowed down (late swing): a
+        # jolt while it still turned at over half its swing speed 10 ms before (a knock,
+        # the other foot brushing past) is not a landing.
+        k10 = max(1, int(round(0.01 * fs)))
+        # A collision is a jolt that rises within an impact's duration (6-22 ms): the
+        # jerk's growth over the last 20 ms, not the slow rise of the late swing's own
+        # jerk as the leg brakes the foot (at a sprint, half the landing's).
+        k20 = 2 * max(1, int(round(0.01 * fs))) + 1
+        rise = jerk - ndimage.minimum_filter1d(jerk, k20, origin=k20 // 2)
+        coll = _first_spike(rise, s0, land_end, gate=(w, 0.5 * np.abs(w_avg[s0]), k10))
+        # Heel first: that crossing, at or before the collision and within heel_window_s
+        # of it, after which the foot rolls toe-down.
         a0 = max(1, int(0.005 * fs))
         span = np.arange(a0, int(0.04 * fs) + 1)
         after = w[np.minimum(coll[:, None] + span[None, :], n - 1)].mean(axis=1)
@@ -263,19 +323,19 @@ class GaitAnalyzer:
         lo = np.maximum(coll - back, s0)
         pre = np.clip(lo[:, None] - np.arange(back + 1)[None, :], 0, n - 1)
         base = np.median(jerk[pre], axis=1)
-        impact = edge_onsets(jerk, lo, coll, base, st.edge_levels)
+        impact = edge_onsets(jerk, lo, coll, base, st.impact_levels)
         ic_i = np.where(heel, frac, impact)
 
-        # Push-off: after the landing's rocker (12 % of the stride, at least 40 ms: the
-        # rocker ends at foot-flat, 100-170 ms into a ~1.1 s walking stride), of the heel-up rotations before the
-        # next swing, the one whose rotation collapses most within 50 ms (the toes leave
-        # and the swing reverses it). A rocker slows to foot-flat, not into a swing; the
-        # heel kick of a running swing, after toe-off, turns over gently.
         peaks, _ = signal.find_peaks(w, height=st.pushoff_dps, prominence=st.pushoff_dps / 2)
         # How far the rotation collapses within 50 ms of each peak (deg/s).
         k50 = max(2, int(round(0.05 * fs)))
         ahead = np.minimum(peaks[:, None] + np.arange(1, k50 + 1)[None, :], n - 1)
         steep = w[peaks] - w[ahead].min(axis=1) if len(peaks) else np.zeros(0)
+        # Push-off: after the landing's rocker (12 % of the stride, at least 40 ms: the
+        # rocker ends at foot-flat, 100-170 ms into a ~1.1 s walking stride), of the heel-up rotations before the
+        # next swing, the one whose rotation collapses most within 50 ms (the toes leave
+        # and the swing reverses it). A rocker slows to foot-flat, not into a swing; the
+        # heel kick of a running swing, after toe-off, turns over gently.
         skip = np.maximum(int(0.04 * fs), (0.12 * (s1 - s0)).astype(np.int64))
         after_ic = np.nan_to_num(ic_i, nan=0.0).astype(np.int64) + skip
         p_idx = _best_in_intervals(peaks, steep, np.maximum(after_ic, s0), s1)
@@ -284,8 +344,12 @@ class GaitAnalyzer:
             rejected.append((float(sig.time_of(a)), "no push-off after the landing"))
         s0, s1, p_idx, ic_i, heel = s0[ok], s1[ok], p_idx[ok], ic_i[ok], heel[ok]
 
-        # Toe-off: the reversal from the push-off peak into the next swing.
-        to_i = edge_onsets(-w, p_idx, s1, -w[p_idx], st.edge_levels)
+        # Toe-off: the reversal from the push-off peak into the next swing, at its fastest
+        # toe-up rotation (within the averaging window).
+        half = max(1, int(round(st.swing_avg_s * fs)) // 2)
+        near = np.clip(s1[:, None] + np.arange(-half, half + 1)[None, :], p_idx[:, None], n - 1)
+        s1_fast = near[np.arange(len(s1)), np.argmin(w[near], axis=1)]
+        to_i = edge_onsets(-w, p_idx, s1_fast, -w[p_idx], st.edge_levels)
 
         good = np.isfinite(ic_i) & np.isfinite(to_i) & (to_i > ic_i)
         for a in s0[~good]:
@@ -323,6 +387,17 @@ class GaitAnalyzer:
         bouts = _bouts(steps, st)
         self.result_ = GaitResult(float(fs_hz), steps, bouts, method, rejected)
         return self.result_
+
+
+def _moving_mean(x: np.ndarray, k: int) -> np.ndarray:
+    """Centred moving average of ``x`` over ``k`` samples (edges: over what exists)."""
+    if k <= 1:
+        return x
+    c = np.concatenate(([0.0], np.cumsum(x)))
+    i = np.arange(len(x))
+    lo = np.maximum(i - k // 2, 0)
+    hi = np.minimum(i - k // 2 + k, len(x))
+    return (c[hi] - c[lo]) / (hi - lo)
 
 
 def _jerk(acc_mps2: np.ndarray, fs_hz: float, chunk: int = 1 << 16) -> np.ndarray:

@@ -150,7 +150,13 @@ def _match(res, truth, kind):
 
 
 @pytest.mark.parametrize(
-    "seed, fs_hz, place", [(409000, 400.0, "lateral"), (409001, 400.0, "medial")]
+    "seed, fs_hz, place",
+    [
+        (409000, 400.0, "lateral"),
+        (409001, 400.0, "medial"),
+        # Sprints at 9-10 m/s: the push-off clips one gyro axis at 2000 deg/s.
+        (409004, 400.0, "lateral"),
+    ],
 )
 def test_synthetic_strides_contacts_found_and_timed(seed, fs_hz, place):
     from imu.synth.gait import random_strides_setup, strides_session
@@ -161,7 +167,7 @@ def test_synthetic_strides_contacts_found_and_timed(seed, fs_hz, place):
     err, extra, missed = _match(res, truth, "run")
     n_run = sum(c["kind"] == "run" for c in truth["contacts"])
     assert extra == 0, "steps invented (recovery walking, standing)"
-    assert missed <= 0.02 * n_run  # a contact whose edge falls in a lost packet
+    assert missed <= max(1.0, 0.02 * n_run)  # a contact whose edge falls in a lost packet
     # The target at >= 400 Hz: running contact-time MAE <= 5 ms.
     assert np.mean(np.abs(err)) <= 5.0
     run_bouts = [b for b in res.bouts if b.kind == "run"]
