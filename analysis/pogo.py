@@ -20,15 +20,18 @@ How contacts are found, from the mechanics of the foot and nothing about the mou
    the sole's compression moves the ball a few mm vertically), and candidates where the
    ball was not planted (a take-off burst, a flight hump of a travelling hop, a walking
    heel strike) are rejected by their misfit. This stage runs at 250 Hz at most.
+   The accelerometer's and the gyroscope's filter chains delay their signals by
+   different amounts (several ms at 100 Hz); that delay is fitted on the contacts found
+   (:func:`fit_rate_delay`) and the rate is delayed to match before the stage is redone.
 3. With ``r`` known, the ball's specific force ``f_ball`` is computed at the full rate.
    The landing is the onset of the impact and the take-off the onset of the ball's
-   departure from 1 g (upwards when the foot is pulled after the body, downwards towards
-   free fall after a soft hop); both onsets are located with sub-sample precision by
-   extending the edge's 10 % and 30 % crossings back to the level before it.
+   departure from 1 g that lifts it (it rises at least 5 mm in the next 40 ms: the
+   shoe's ringing after a hard landing and the heel set down after the last one do
+   not); both onsets are located with sub-sample precision by extending the edge's 10 %
+   and 30 % crossings back to the level before it.
 
-A contact is a landing and a take-off 80-450 ms apart with the ball planted between them
-(its 50 ms mean force within 0.3 g of 1 g); three or more contacts with flights under
-0.65 s make a round, so walking, standing and rest give none.
+A contact is a landing and a take-off 80-450 ms apart; three or more contacts with
+flights under 0.65 s make a round, so walking, standing and rest give none.
 The landing after the last take-off of a round, where the athlete stops, is the round's
 ``final_landing_s``; the last contact's flight ends there but is reported as null in
 ``flight_ms`` (the JSON contract) and given as ``flight_to_stop_ms``.
@@ -44,7 +47,15 @@ from scipy import optimize, signal
 from scipy.ndimage import uniform_filter1d
 from scipy.spatial.transform import Rotation
 
-from analysis.signals import UniformSignal, block_mean, edge_onsets, runs, to_uniform
+from analysis.signals import (
+    UniformSignal,
+    block_mean,
+    edge_onsets,
+    fractional_delay,
+    lagrange_delay_weights,
+    runs,
+    to_uniform,
+)
 
 GRAVITY_MPS2 = 9.80665
 
@@ -63,6 +74,7 @@ class PogoSettings:
     max_flight_s: float = 0.65  # protocols: flights up to ~550 ms; a walking swing is longer
     planted_tol_g: float = 0.3  # 50 ms mean |f_ball| within 1 g +- this through the contact
     departure_g: float = 0.5  # f_ball this far from 1 g: the ball has left the ground
+    min_rise_m: float = 0.005  # ...if it rises this much within half a minimum flight
     edge_levels: tuple[float, float] = (0.1, 0.3)  # of the edge height, for the onset
     min_round_contacts: int = 3  # fewer in a row are steps or a stumble, not a round
     rhythm_window: int = 5  # hops for the running period regularity
@@ -131,6 +143,7 @@ class PogoResult:
     body_mass_kg: float | None
     ten_five: TenFive | None = None
     rejected_candidates: int = 0
+    rate_delay_ms: float = 0.0  # the gyro's delay applied to match the accelerometer's
 
 
 # ------------------------------------------------------------------------------------
@@ -183,11 +196,16 @@ def _rot_terms(w: np.ndarray, a: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 def _ball_force(
-    sig: UniformSignal, bias_rps: np.ndarray, r: np.ndarray, chunk: int = 1 << 14
+    sig: UniformSignal,
+    bias_rps: np.ndarray,
+    r: np.ndarray,
+    delay_s: float = 0.0,
+    chunk: int = 1 << 14,
 ) -> np.ndarray:
     """|f - (a x r + w x (w x r))| per sample (m/s^2, shape (n,)), the specific force at
-    the ball, with ``w`` the bias-free rate and ``a`` its Savitzky-Golay derivative over
-    about 6 ms (the same as :func:`_rate_and_derivative`).
+    the ball, with ``w`` the bias-free rate delayed by ``delay_s`` (see
+    :func:`fit_rate_delay`) and ``a`` its Savitzky-Golay derivative over about 6 ms (the
+    same as :func:`_rate_and_derivative`).
 
     Computed in chunks, one axis at a time on contiguous rows: at an hour of 1 kHz data,
     full-length temporaries and (n, 3) strided arithmetic cost more than the arithmetic.
@@ -196,18 +214,22 @@ def _ball_force(
     win = _deriv_window(fs)
     m = win // 2
     n = sig.n
-    if n < 2 * win:
-        w, a = _rate_and_derivative(sig.gyr_dps, bias_rps, fs)
+    d = float(delay_s) * fs
+    pad = m + (int(np.ceil(abs(d))) + 2 if d else 0)
+    if n < 2 * (win + pad):
+        w, a = _rate_and_derivative(sig.gyr_dps, bias_rps, fs, delay_s)
         return np.linalg.norm(sig.acc_mps2 - _rot_terms(w, a, r), axis=1)
     coef = signal.savgol_coeffs(win, 2, deriv=1, delta=1.0 / fs, use="dot")
     rx, ry, rz = (float(v) for v in r)
     out = np.empty(n)
     for i in range(0, n, chunk):
-        lo, hi = max(0, i - m), min(n, i + chunk + m)
+        lo, hi = max(0, i - pad), min(n, i + chunk + pad)
         w_all = np.radians(sig.gyr_dps[lo:hi]).T - bias_rps[:, None]
+        if d:
+            w_all = fractional_delay(w_all, d, axis=1)
         k0, k1 = i - lo, i - lo + min(chunk, n - i)
         wx, wy, wz = w_all[:, k0:k1]
-        ax, ay, az = (np.correlate(w_all[d], coef, mode="same")[k0:k1] for d in range(3))
+        ax, ay, az = (np.correlate(w_all[j], coef, mode="same")[k0:k1] for j in range(3))
         fx, fy, fz = sig.acc_mps2[i : i + (k1 - k0)].T
         wr = wx * rx + wy * ry + wz * rz
         ww = wx * wx + wy * wy + wz * wz
@@ -216,8 +238,9 @@ def _ball_force(
         gz = fz - (ax * ry - ay * rx) - wz * wr + ww * rz
         out[i : i + (k1 - k0)] = np.sqrt(gx * gx + gy * gy + gz * gz)
     # The first and last m samples: the filter's polynomial fit at the ends.
-    for sl, keep in ((slice(0, 2 * win), slice(0, m)), (slice(n - 2 * win, n), slice(-m, None))):
-        w, a = _rate_and_derivative(sig.gyr_dps[sl], bias_rps, fs)
+    span = 2 * (win + pad)
+    for sl, keep in ((slice(0, span), slice(0, m)), (slice(n - span, n), slice(-m, None))):
+        w, a = _rate_and_derivative(sig.gyr_dps[sl], bias_rps, fs, delay_s)
         f = sig.acc_mps2[sl][keep]
         out[sl][keep] = np.linalg.norm(f - _rot_terms(w[keep], a[keep], r), axis=1)
     return out
@@ -229,10 +252,11 @@ def _deriv_window(fs_hz: float) -> int:
 
 
 def _rate_and_derivative(
-    gyr_dps: np.ndarray, bias_rps: np.ndarray, fs_hz: float
+    gyr_dps: np.ndarray, bias_rps: np.ndarray, fs_hz: float, delay_s: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Bias-free angular rate (rad/s) and its derivative (rad/s^2), both shape (n, 3)."""
-    w = np.radians(gyr_dps) - bias_rps
+    """Bias-free angular rate (rad/s), delayed by ``delay_s``, and its derivative
+    (rad/s^2), both shape (n, 3)."""
+    w = fractional_delay(np.radians(gyr_dps) - bias_rps, float(delay_s) * fs_hz)
     win = _deriv_window(fs_hz)
     if len(w) >= win:
         a = signal.savgol_filter(w, win, 2, deriv=1, delta=1.0 / fs_hz, axis=0)
@@ -241,15 +265,21 @@ def _rate_and_derivative(
     return w, a
 
 
-def _window_samples(fs_hz: float, windows: np.ndarray):
+def _window_samples(fs_hz: float, windows: np.ndarray, valid: np.ndarray | None = None):
     """The samples a planted-ball test reads in each window (every 5 ms at most, what a
-    60 ms window needs): owner window per sample, sample indices, window centres."""
+    60 ms window needs): owner window per sample, sample indices, window centres. Samples
+    in a data gap (``valid`` False) are left out; the rotation across the gap still comes
+    from the interpolated rate, which over a lost packet (10-15 ms) is off by well under a
+    degree."""
     step = max(1, int(round(fs_hz / 200.0)))
     lens = np.maximum((windows[:, 1] - windows[:, 0] + step - 1) // step, 1)
     owner = np.repeat(np.arange(len(windows)), lens)
     first = np.concatenate([[0], np.cumsum(lens)[:-1]])
     idx = windows[owner, 0] + step * (np.arange(int(lens.sum())) - first[owner])
     centre = windows[:, 0] + (windows[:, 1] - windows[:, 0]) // 2
+    if valid is not None:
+        ok = valid[idx]
+        owner, idx = owner[ok], idx[ok]
     return owner, idx, centre
 
 
@@ -265,7 +295,7 @@ def _since_centre(w_rps: np.ndarray, fs_hz: float, idx: np.ndarray, ref: np.ndar
 def _planted_terms(sig: UniformSignal, w_rps: np.ndarray, alpha: np.ndarray, windows: np.ndarray):
     """Per sample of the windows: specific force and rotational-term matrix, both rotated
     into the window centre's axes and with the window mean removed; plus the means."""
-    owner, idx, centre = _window_samples(sig.fs_hz, windows)
+    owner, idx, centre = _window_samples(sig.fs_hz, windows, sig.valid)
     m = _since_centre(w_rps, sig.fs_hz, idx, centre[owner]).as_matrix()
     y = (m @ sig.acc_mps2[idx][:, :, None])[:, :, 0]
     a = m @ _skew_terms(w_rps[idx], alpha[idx])
@@ -347,34 +377,65 @@ def fit_lever_arm(
     owner, cnt, yc, ac, y_mean, a_mean = _planted_terms(sig, w_rps, alpha, windows)
     starts: list[np.ndarray] = []
     if search:
-        # Least trimmed squares on a grid. The projector depends on r, so this stage uses
-        # all three components (the vertical sole motion adds the same misfit for every r).
-        yd, ad = yc, ac
-        qk = np.zeros((len(cnt), 3, 3))
-        np.add.at(qk, owner, np.einsum("nij,nik->njk", ad, ad))
-        bk = np.zeros((len(cnt), 3))
-        np.add.at(bk, owner, np.einsum("nij,ni->nj", ad, yd))
-        ck = np.zeros(len(cnt))
-        np.add.at(ck, owner, (yd**2).sum(axis=1))
-        ax = np.arange(-reach_m, reach_m + 1e-9, 0.03)
+        # Least trimmed squares on a grid, on the components across gravity only (the
+        # sole's compression and the shoe's ringing move the planted ball vertically, by
+        # several m/s^2 after a hard landing). Gravity's direction depends on r, so each
+        # window's sums of y y^T, y A^T and A A^T are kept and the misfit across
+        # gravity is formed per grid point: trace(M) - u^T M u, with M the window's
+        # residual scatter at that r.
+        sub = np.linspace(0, len(cnt) - 1, min(len(cnt), 120)).astype(int)
+        pick = np.isin(owner, sub)
+        own = np.searchsorted(sub, owner[pick])
+        y_s, a_s = yc[pick], ac[pick]
+        k_sub = len(sub)
+        s_yy = np.zeros((k_sub, 3, 3))
+        np.add.at(s_yy, own, y_s[:, :, None] * y_s[:, None, :])
+        s_ya = np.zeros((k_sub, 3, 3, 3))  # sum y_i A_jl
+        np.add.at(s_ya, own, y_s[:, :, None, None] * a_s[:, None, :, :])
+        s_aa = np.zeros((k_sub, 3, 3, 3, 3))  # sum A_ij A_ml
+        np.add.at(s_aa, own, a_s[:, :, :, None, None] * a_s[:, None, None, :, :])
+        # As plain matrix products over the grid: (G, 3) @ (3, k*9) and (G, 9) @ (9, k*9).
+        ya_mat = s_ya.transpose(3, 0, 1, 2).reshape(3, -1)
+        aa_mat = s_aa.transpose(2, 4, 0, 1, 3).reshape(9, -1)  # rows (j, l), cols (k, i, m)
+        y_sub, a_sub, n_sub = y_mean[sub], a_mean[sub], cnt[sub]
+
+        def scores(grid: np.ndarray) -> np.ndarray:
+            ss = np.empty((len(grid), k_sub))
+            g_ball = np.empty((len(grid), k_sub))
+            for g0 in range(0, len(grid), 1024):
+                g = grid[g0 : g0 + 1024]
+                b = (g @ ya_mat).reshape(len(g), k_sub, 3, 3)
+                gg = (g[:, :, None] * g[:, None, :]).reshape(len(g), 9)
+                m = (gg @ aa_mat).reshape(len(g), k_sub, 3, 3)
+                m += s_yy[None]
+                m -= b
+                m -= b.transpose(0, 1, 3, 2)
+                g_dir = y_sub[None] - np.einsum("kij,gj->gki", a_sub, g)
+                g_norm = np.linalg.norm(g_dir, axis=2)
+                u = g_dir / g_norm[:, :, None]
+                along = (m * (u[:, :, :, None] * u[:, :, None, :])).sum(axis=(2, 3))
+                ss[g0 : g0 + 1024] = (np.trace(m, axis1=2, axis2=3) - along) / n_sub[None]
+                g_ball[g0 : g0 + 1024] = g_norm
+            # A planted ball also reads 1 g on average (a flying one does not): add that
+            # misfit (plus a common offset, the sole's, as each grid point's median excess).
+            excess = g_ball - GRAVITY_MPS2
+            ss += (excess - np.clip(np.median(excess, axis=1, keepdims=True), -2.0, 2.0)) ** 2
+            # Landings are about half the candidates (take-off bursts, steps are the
+            # rest): rank by the 30th percentile rather than the median.
+            return np.percentile(ss, 30, axis=1)
+
+        # A 6 cm grid within reach, then 3 cm steps around its 8 best points.
+        ax = np.arange(-reach_m, reach_m + 1e-9, 0.06)
         grid = np.stack(np.meshgrid(ax, ax, ax, indexing="ij"), -1).reshape(-1, 3)
         grid = grid[np.linalg.norm(grid, axis=1) <= reach_m]
-        sub = np.linspace(0, len(cnt) - 1, min(len(cnt), 120)).astype(int)
-        ss = (
-            ck[sub][None]
-            - 2 * grid @ bk[sub].T
-            + np.einsum("gi,kij,gj->gk", grid, qk[sub], grid, optimize=True)
-        ) / cnt[sub][None]
-        # A planted ball also reads 1 g on average (a flying one does not): add that misfit.
-        # (plus a common offset, the sole's, taken as each grid point's median excess).
-        g_ball = np.linalg.norm(
-            y_mean[sub][None] - np.einsum("kij,gj->gki", a_mean[sub], grid), axis=2
-        )
-        excess = g_ball - GRAVITY_MPS2
-        ss = ss + (excess - np.clip(np.median(excess, axis=1, keepdims=True), -2.0, 2.0)) ** 2
-        # Landings are about half the candidates (take-off bursts, steps are the rest):
-        # rank by the 30th percentile rather than the median; keep several distinct starts.
-        score = np.percentile(ss, 30, axis=1)
+        score = scores(grid)
+        step = np.stack(np.meshgrid(*[np.array([-0.03, 0.0, 0.03])] * 3, indexing="ij"), -1)
+        fine = (grid[np.argsort(score)[:8]][:, None, :] + step.reshape(1, -1, 3)).reshape(-1, 3)
+        fine = np.unique(np.round(fine, 6), axis=0)
+        fine = fine[np.linalg.norm(fine, axis=1) <= reach_m]
+        grid = np.concatenate([grid, fine])
+        score = np.concatenate([score, scores(fine)])
+        # Keep several distinct starts.
         for gi in np.argsort(score):
             if all(np.linalg.norm(grid[gi] - s0) > 0.04 for s0 in starts):
                 starts.append(grid[gi])
@@ -449,11 +510,18 @@ def fit_lever_arm(
             r, offset = sol.x[:3], float(sol.x[3])
         _, _, rms, g_err = misfit(r, offset)
         trimmed = float(np.sort(rms**2 + g_err**2)[:h].mean())
+        # The sensor is on the shoe: a lever arm beyond reach is a degenerate fit (the
+        # windows where the foot barely turns fit any r) and loses to any real one.
+        if np.linalg.norm(r) > reach_m:
+            trimmed = np.inf
         return trimmed, r, offset
 
     if init is not None:
-        starts.append(np.asarray(init, float))
-    _, r, offset = min((refine(s0) for s0 in starts), key=lambda x: x[0])
+        starts.append(np.clip(np.asarray(init, float), -reach_m, reach_m))
+    results = [refine(s0) for s0 in starts]
+    trimmed, r, offset = min(results, key=lambda x: x[0])
+    if not np.isfinite(trimmed):  # nothing within reach: the start that fitted best
+        return np.asarray(starts[0], float), 0.0
     return r, offset
 
 
@@ -473,6 +541,9 @@ def planted_misfit(
         return np.zeros(0)
     # For a given r only vectors are needed: the ball's specific force f - K r at each
     # sample, rotated into its window centre's axes (constant for a planted ball).
+    # The window's mean (gravity, and the 1 g check) is taken over every sample, a lost
+    # packet's filled in by the interpolation (smooth over 10-15 ms, unlike dropping a
+    # stretch of the sole's compression); the residual only over samples received.
     owner, idx, centre = _window_samples(sig.fs_hz, windows)
     e = sig.acc_mps2[idx] - _rot_terms(w_rps[idx], alpha[idx], r)
     e = _since_centre(w_rps, sig.fs_hz, idx, centre[owner]).apply(e)
@@ -483,7 +554,9 @@ def planted_misfit(
     u = (e_mean / g_ball[:, None])[owner]
     d = e - e_mean[owner]
     d -= (d * u).sum(axis=1)[:, None] * u  # across gravity only
-    rms = np.sqrt(np.bincount(owner, (d**2).sum(axis=1), len(windows)) / cnt)
+    got = sig.valid[idx].astype(float)
+    n_got = np.maximum(np.bincount(owner, got, len(windows)), 1.0)
+    rms = np.sqrt(np.bincount(owner, got * (d**2).sum(axis=1), len(windows)) / n_got)
     g_err = np.abs(g_ball - GRAVITY_MPS2 - offset)
     return np.where(g_err < max_g_err * GRAVITY_MPS2, rms, np.inf)
 
@@ -510,6 +583,112 @@ def _next_at_or_after(sorted_idx: np.ndarray, start: np.ndarray) -> np.ndarray:
     return out
 
 
+def fit_rate_delay(
+    sig: UniformSignal,
+    w_rps: np.ndarray,
+    alpha: np.ndarray,
+    r: np.ndarray,
+    intervals: np.ndarray,
+    *,
+    max_delay_s: float,
+    min_intervals: int = 5,
+) -> float:
+    """Delay of the gyroscope's signal relative to the accelerometer's (s), from contacts.
+
+    An IMU's accelerometer and gyroscope run through their own digital low-pass filters,
+    and their group delays differ: a 2nd-order Butterworth at cut-off ``fc`` delays by
+    about ``0.225 / fc``, so cut-offs of a quarter and of nearly half the output rate
+    differ by 0.4 sample (4 ms at 100 Hz). Late in a contact the foot turns fast about the
+    planted ball (several rad/s, about 100 rad/s^2): rotational terms that far out of step
+    with the specific force leave a ball force that drifts by a few tenths of a g, enough
+    to make a planted ball look as if it left the ground.
+
+    The delay is the one that makes ``|f_ball|`` flattest through the planted stretches
+    (a robust spread: deviations beyond 0.5 g count as 0.5 g), found over a grid and then
+    refined by bounded Brent. The rate and its derivative are delayed together by the
+    4-point Lagrange interpolator of :func:`analysis.signals.fractional_delay`.
+
+    Parameters
+    ----------
+    sig : UniformSignal
+        The signal ``w_rps`` and ``alpha`` were computed from.
+    w_rps, alpha : ndarray, shape (n, 3)
+        Bias-free rate (rad/s) and its derivative (rad/s^2), not delayed.
+    r : ndarray, shape (3,)
+        Lever arm from the ball (m, sensor axes).
+    intervals : ndarray of int, shape (k, 2)
+        Planted stretches, start and stop (exclusive) sample indices.
+    max_delay_s : float
+        Largest delay considered, either sign (one output sample of the sensor covers
+        anti-alias cut-offs from a fifth to a half of the output rate).
+    min_intervals : int
+        Fewer stretches than this: no estimate (0.0).
+
+    Returns
+    -------
+    float
+        The delay to apply to the rate, s (positive: the accelerometer lags).
+    """
+    if len(intervals) < min_intervals:
+        return 0.0
+    if len(intervals) > 400:  # a constant of the sensor: 400 contacts pin it down
+        intervals = intervals[np.linspace(0, len(intervals) - 1, 400).astype(int)]
+    lens = intervals[:, 1] - intervals[:, 0]
+    first = np.concatenate([[0], np.cumsum(lens)[:-1]])
+    idx = np.repeat(intervals[:, 0] - first, lens) + np.arange(int(lens.sum()))
+    fs, n = sig.fs_hz, sig.n
+    acc = sig.acc_mps2[idx]
+    cap = (0.5 * GRAVITY_MPS2) ** 2
+
+    def cost(delay_s: float) -> float:
+        k, wts = lagrange_delay_weights(delay_s * fs)
+        taps = [np.clip(idx + k - 1 + j, 0, n - 1) for j in range(4)]
+        w = sum(wt * w_rps[t] for wt, t in zip(wts, taps, strict=True))
+        a = sum(wt * alpha[t] for wt, t in zip(wts, taps, strict=True))
+        fb = np.linalg.norm(acc - _rot_terms(w, a, r), axis=1)
+        return float(np.minimum((fb - np.median(fb)) ** 2, cap).mean())
+
+    grid = np.linspace(-max_delay_s, max_delay_s, 9)
+    costs = np.array([cost(x) for x in grid])
+    i = int(np.argmin(costs))
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+    res = optimize.minimize_scalar(
+        cost, bounds=(lo, hi), method="bounded", options={"xatol": 0.005 * max_delay_s}
+    )
+    best = float(res.x) if res.fun < costs[i] else float(grid[i])
+    return best if cost(best) < cost(0.0) else 0.0
+
+
+def _rises(
+    fb: np.ndarray, far: np.ndarray, level: float, fs_hz: float, span_s: float
+) -> np.ndarray:
+    """For each sample of ``far`` (sorted indices where the ball's force is off its
+    planted level): how far the ball rises (m) within ``span_s`` from the start of the
+    excursion the sample belongs to, by integrating ``|f_ball| - level`` twice.
+
+    A take-off lifts the ball: it is caught up to the body's take-off speed (at least
+    ``g t_f / 2``, 0.4 m/s for an 80 ms flight) and rises by about 8 mm or more in the
+    first 40 ms (synthetic hops at 100-1000 Hz, every kind and mounting: 8-55 mm). Ringing
+    of the shoe after a hard impact (20-80 Hz, which can last 100 ms and more) or the
+    heel set down after the final landing moves the planted ball by a millimetre or two
+    (at most 3 mm in the same sessions). The span is kept short so that an excursion of
+    the ringing just before the take-off does not borrow the take-off's rise. (|f_ball|
+    stands for the vertical force: near take-off the ball's force is close to vertical.)
+    """
+    if len(far) == 0:
+        return np.zeros(0)
+    first = np.concatenate([[True], np.diff(far) > 1])
+    starts = far[first]
+    span = max(1, int(round(span_s * fs_hz)))
+    weights = (span - np.arange(span)) / fs_hz**2  # the double integral at span's end
+    rise = np.empty(len(starts))
+    for i in range(0, len(starts), 4096):  # bounded temporaries at an hour of 1 kHz
+        s0 = starts[i : i + 4096]
+        idx = np.minimum(s0[:, None] + np.arange(span)[None, :], len(fb) - 1)
+        rise[i : i + 4096] = (fb[idx] - level) @ weights
+    return rise[np.cumsum(first) - 1]
+
+
 class PogoAnalyzer:
     """Pogo/hop analysis of one shoe sensor. Settings in ``__init__``, results in
     ``result_`` (and ``ball_force_mps2_``, the ball's specific force magnitude)."""
@@ -520,6 +699,7 @@ class PogoAnalyzer:
         self.ball_force_mps2_: np.ndarray | None = None
         self.signal_: UniformSignal | None = None
         self.rejections_: list[tuple[float, str]] = []
+        self.planted_offset_mps2_: float | None = None  # with the lever arm, m/s^2
 
     def _candidates(
         self, x: np.ndarray, sig: UniformSignal, w0: int, w1: int
@@ -535,26 +715,64 @@ class PogoAnalyzer:
         )
         cand = cand[(cand + w1 < sig.n) & (cand > 0)]
         windows = np.column_stack([cand + w0, cand + w1])
-        # A lost packet inside a window: keep its longest valid stretch (a contact is
-        # still a contact; only an event inside the gap cannot be placed).
+        # A lost packet inside a window: its samples are left out of the planted-ball
+        # test (a contact is still a contact; only an event inside the gap cannot be
+        # placed), as long as at least half the window was received.
         lost = np.flatnonzero(~sig.valid)
-        for j in np.flatnonzero(_count_in(lost, windows[:, 0], windows[:, 1]) > 0):
-            a, b = windows[j]
-            rr = runs(sig.valid[a:b])
-            if len(rr):
-                longest = rr[np.argmax(rr[:, 1] - rr[:, 0])]
-                windows[j] = (a + longest[0], a + longest[1])
-        ok = (windows[:, 1] - windows[:, 0]) >= 3
+        got = (windows[:, 1] - windows[:, 0]) - _count_in(lost, windows[:, 0], windows[:, 1])
+        ok = (got >= 3) & (2 * got >= windows[:, 1] - windows[:, 0])
         return cand[ok], windows[ok].reshape(-1, 2)
+
+    def _landing_checks(
+        self,
+        sc: UniformSignal,
+        w_c: np.ndarray,
+        alpha_c: np.ndarray,
+        fb_c: np.ndarray,
+        cand: np.ndarray,
+        windows: np.ndarray,
+        r: np.ndarray,
+        offset: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Masks over the candidates: ``keep`` (the ball is planted after the peak) and
+        ``before`` (kept, but the ball was planted before it too: a take-off)."""
+        st = self.settings
+        rms = planted_misfit(sc, w_c, alpha_c, windows, r, offset)
+        keep = rms < st.max_planted_rms_mps2
+        # Before a landing the foot flies; before the burst of a take-off from standing
+        # (the first of a round) the ball was planted: |f_ball| within planted_tol_g of
+        # 1 g from 300 ms to 40 ms before the peak (flights are 100-550 ms, and the
+        # foot's force in flight swings well away from 1 g somewhere in that span).
+        b0, b1 = int(round(0.3 * sc.fs_hz)), max(1, int(round(0.04 * sc.fs_hz)))
+        steady = np.abs(fb_c - GRAVITY_MPS2 - offset) < st.planted_tol_g * GRAVITY_MPS2
+        unsteady = np.concatenate([[0], np.cumsum(~steady)])
+        lo_pre = np.maximum(cand - b0, 0)
+        hi_pre = np.maximum(cand - b1, lo_pre)
+        before = keep & (cand >= b0) & (unsteady[hi_pre] - unsteady[lo_pre] == 0)
+        return keep, before
+
+    def _interiors(
+        self, fb_c: np.ndarray, sc: UniformSignal, peaks: np.ndarray, offset: float
+    ) -> np.ndarray:
+        """Stretches (k, 2) of the coarse signal where the ball is planted after each
+        landing peak: from the planted window's start to 20 ms before |f_ball| first
+        leaves 1 g by more than 1 g (the take-off burst), within ``max_contact_s``."""
+        st = self.settings
+        fs = sc.fs_hz
+        far = np.flatnonzero(np.abs(fb_c - GRAVITY_MPS2 - offset) > GRAVITY_MPS2)
+        start = peaks + int(round(st.planted_window_s[0] * fs))
+        j = _next_at_or_after(far, peaks + int(round(st.planted_window_s[1] * fs)))
+        stop = np.minimum(j, peaks + int(st.max_contact_s * fs)) - int(round(0.02 * fs))
+        stop = np.minimum(stop, sc.n)
+        ok = stop - start >= 3
+        return np.column_stack([start[ok], stop[ok]]).astype(np.int64).reshape(-1, 2)
 
     def _edges(
         self,
         fb: np.ndarray,
-        fb_slow_g: np.ndarray,
         sig: UniformSignal,
         peaks: np.ndarray,
         offset: float,
-        level_g: float,
     ) -> dict:
         """Landing and take-off of the contact that each impact peak may start, for all
         peaks at once.
@@ -592,6 +810,7 @@ class PogoAnalyzer:
         level = GRAVITY_MPS2 + offset
         dep = st.departure_g * GRAVITY_MPS2
         far = np.flatnonzero((fb > level + dep) | (fb < level - dep))
+        far = far[_rises(fb, far, level, fs, 0.5 * st.min_flight_s) >= st.min_rise_m]
         j = _next_at_or_after(far, p + w1)
         leaves = j <= np.minimum(n - 1, p + max_c)
         j = np.where(leaves, j, np.minimum(p + w1, n - 1))
@@ -612,14 +831,6 @@ class PogoAnalyzer:
         top = np.where(turns.any(axis=1), j + np.argmax(turns, axis=1), end - 1)
         takeoff = edge_onsets(fb, e0, top, plateau + sgn * level, st.edge_levels, sgn)
 
-        # A planted ball reads 1 g throughout the contact (after the impact rings down),
-        # not only in the window that admitted the candidate. The 50 ms mean must not
-        # reach into the take-off burst: stop 30 ms short.
-        tol = st.planted_tol_g
-        off = np.flatnonzero((fb_slow_g >= level_g + tol) | (fb_slow_g <= level_g - tol))
-        m0 = p + w0
-        m1 = np.maximum(np.nan_to_num(takeoff - 0.03 * fs, nan=0.0).astype(np.int64), m0)
-        frac_ok = 1.0 - _count_in(off, m0, m1) / np.maximum(m1 - m0, 1)
         lost = np.flatnonzero(~sig.valid)
         g0 = np.floor(landing).astype(np.int64)
         g1 = np.ceil(np.nan_to_num(takeoff, nan=0.0)).astype(np.int64) + 1
@@ -628,7 +839,6 @@ class PogoAnalyzer:
         tc_s = (takeoff - landing) / fs
         why = np.full(k, "", dtype=object)
         short = ~((tc_s >= st.min_contact_s) & (tc_s <= st.max_contact_s))
-        why[frac_ok < 0.9] = "ball not planted throughout"
         why[short] = [f"contact {x * 1e3:.0f} ms" for x in tc_s[short]]
         why[np.isnan(takeoff)] = "no take-off edge"
         why[~leaves] = "final"
@@ -643,6 +853,9 @@ class PogoAnalyzer:
         fs_hz: float,
         body_mass_kg: float | None = None,
         ten_five: bool = False,
+        lever_arm_m: np.ndarray | None = None,
+        planted_offset_mps2: float = 0.0,
+        rate_delay_s: float | None = None,
     ) -> PogoResult:
         """Find every ground contact and summarise the rounds.
 
@@ -660,6 +873,20 @@ class PogoAnalyzer:
             Enables leg stiffness.
         ten_five : bool
             Score the 10/5 repeated jump test.
+        lever_arm_m : ndarray, shape (3,), optional
+            The sensor's position from the ball (m, sensor axes) to use instead of fitting
+            it, e.g. the ``lever_arm_m`` of an earlier analysis of the same mounting (the
+            live analysis passes the one its reference runs agreed on). The fit's search
+            and refinement are skipped; contacts are found on the ball's force with it.
+            None (default): fitted from this recording's impacts.
+        planted_offset_mps2 : float
+            With ``lever_arm_m``: the planted ball's mean specific force along gravity in
+            excess of 1 g (m/s^2) that came with it (``planted_offset_mps2_`` of that
+            analysis). Ignored when the lever arm is fitted.
+        rate_delay_s : float, optional
+            The gyroscope's delay relative to the accelerometer (s) to use instead of
+            fitting it (``rate_delay_ms`` / 1000 of an earlier analysis of the same
+            sensor). None (default): fitted.
         """
         st = self.settings
         sig = to_uniform(t_s, acc_mps2, gyr_dps, fs_hz=fs_hz)
@@ -671,18 +898,23 @@ class PogoAnalyzer:
         sc = block_mean(sig, st.coarse_rate_hz)
         bias = np.median(np.radians(sc.gyr_dps), axis=0)  # the median rate of a session ~0
         k_blk = int(round(fs / sc.fs_hz))
-        w_c, alpha_c = _rate_and_derivative(sc.gyr_dps, bias, sc.fs_hz)
+        delay = 0.0 if rate_delay_s is None else float(rate_delay_s)  # else fitted below
+        w_c, alpha_c = _rate_and_derivative(sc.gyr_dps, bias, sc.fs_hz, delay)
         c0, c1 = (int(round(x * sc.fs_hz)) for x in st.planted_window_s)
         c1 = max(c1, c0 + 3)
         # Pass 1: candidates from the sensor's own |f| (the rotation terms can make a
         # contact's hump rival its impact at some mountings): enough to fit r.
-        cand, windows = self._candidates(np.linalg.norm(sc.acc_mps2, axis=1), sc, c0, c1)
-        r, offset = fit_lever_arm(sc, w_c, alpha_c, windows)
+        if lever_arm_m is None:
+            cand, windows = self._candidates(np.linalg.norm(sc.acc_mps2, axis=1), sc, c0, c1)
+            r, offset = fit_lever_arm(sc, w_c, alpha_c, windows)
+        else:  # given: no search, no refinement (the loop below goes straight to its else)
+            r = np.array(lever_arm_m, dtype=np.float64).reshape(3)
+            offset = float(planted_offset_mps2)
         # Then candidates from the ball's specific force, where impacts stand out
         # whatever the mounting, and refit from there until the lever arm settles (to
         # 5 mm). (A second grid search here changed no contact in the benchmark.)
-        for _ in range(3):
-            fb_c = _ball_force(sc, bias, r)
+        for _ in range(3 if lever_arm_m is None else 0):
+            fb_c = _ball_force(sc, bias, r, delay)
             cand, windows = self._candidates(fb_c, sc, c0, c1)
             r_new, offset = fit_lever_arm(sc, w_c, alpha_c, windows, init=r, search=False)
             moved = float(np.linalg.norm(r_new - r))
@@ -690,41 +922,46 @@ class PogoAnalyzer:
             if moved < 0.005:  # fb and its candidates for r_new would be all but the same
                 break
         else:
-            fb_c = _ball_force(sc, bias, r)
+            fb_c = _ball_force(sc, bias, r, delay)
             cand, windows = self._candidates(fb_c, sc, c0, c1)
-        # Keep the candidates on the ball's force after which the ball is planted.
-        rms = planted_misfit(sc, w_c, alpha_c, windows, r, offset)
-        keep = rms < st.max_planted_rms_mps2
-        # Before a landing the foot flies; before the burst of a take-off from standing
-        # (the first of a round) the ball was planted: |f_ball| within planted_tol_g of
-        # 1 g from 300 ms to 40 ms before the peak (flights are 100-550 ms, and the
-        # foot's force in flight swings well away from 1 g somewhere in that span).
-        b0, b1 = int(round(0.3 * sc.fs_hz)), max(1, int(round(0.04 * sc.fs_hz)))
-        level_c = GRAVITY_MPS2 + offset
-        steady = np.abs(fb_c - level_c) < st.planted_tol_g * GRAVITY_MPS2
-        unsteady = np.concatenate([[0], np.cumsum(~steady)])
-        lo_pre = np.maximum(cand - b0, 0)
-        hi_pre = np.maximum(cand - b1, lo_pre)
-        before = keep & (cand >= b0) & (unsteady[hi_pre] - unsteady[lo_pre] == 0)
+        # The gyroscope's filter chain may lag the accelerometer's by a fraction of a
+        # sample (several ms at 100 Hz): fit that delay on the contacts found so far (up
+        # to 1200 candidates checked, of which it uses 400) and, if there is one, redo the
+        # stages above with the rate delayed by it.
+        if rate_delay_s is None:
+            sel = np.linspace(0, len(cand) - 1, min(len(cand), 1200)).astype(int)
+            k_s, b_s = self._landing_checks(
+                sc, w_c, alpha_c, fb_c, cand[sel], windows[sel], r, offset
+            )
+            delay = fit_rate_delay(
+                sc,
+                w_c,
+                alpha_c,
+                r,
+                self._interiors(fb_c, sc, cand[sel][k_s & ~b_s], offset),
+                max_delay_s=1.0 / fs,
+            )
+            if delay:
+                w_c, alpha_c = _rate_and_derivative(sc.gyr_dps, bias, sc.fs_hz, delay)
+                if lever_arm_m is None:
+                    r, offset = fit_lever_arm(sc, w_c, alpha_c, windows, init=r, search=False)
+                fb_c = _ball_force(sc, bias, r, delay)
+                cand, windows = self._candidates(fb_c, sc, c0, c1)
+        keep, before = self._landing_checks(sc, w_c, alpha_c, fb_c, cand, windows, r, offset)
         rejected = [(c, "ball not planted after the peak") for c in cand[~keep]]
         rejected += [(c, "ball planted before the peak: a take-off") for c in cand[before]]
         keep &= ~before
         # The ball's force at the full rate, and each kept impact's peak there.
-        fb = _ball_force(sig, bias, r)
+        fb = _ball_force(sig, bias, r, delay)
         self.ball_force_mps2_ = fb
         lo_blk = np.clip(cand[keep] * k_blk - k_blk, 0, n - 1)
         span = np.arange(3 * k_blk + 1)
         near = np.clip(lo_blk[:, None] + span[None, :], 0, n - 1)
         planted = near[np.arange(len(near)), np.argmax(fb[near], axis=1)]
-        # Through a contact the planted ball reads 1 g (plus the sole's small offset);
-        # averaged over 50 ms, so the shoe's ringing after the impact (20-80 Hz) is not
-        # mistaken for the ball leaving the ground.
-        fb_slow = uniform_filter1d(fb, max(1, int(round(0.05 * fs))))
-        fb_slow /= GRAVITY_MPS2  # (in place: at an hour of 1 kHz, new arrays cost page faults)
-        level_g = 1.0 + offset / GRAVITY_MPS2
+        self.planted_offset_mps2_ = offset
 
         self.rejections_ = [(float(sc.time_of(c)), why) for c, why in sorted(rejected)]
-        edges = self._edges(fb, fb_slow, sig, planted, offset, level_g)
+        edges = self._edges(fb, sig, planted, offset)
         contacts: list[Contact] = []
         finals: list[float] = []
         max_c = int(st.max_contact_s * fs)
@@ -755,16 +992,23 @@ class PogoAnalyzer:
                     in_gap=bool(edges["in_gap"][k]),
                 )
             )
-        bad = np.concatenate([[0], np.cumsum(~sig.valid)])
-        steady = np.abs(fb_slow - level_g) < st.planted_tol_g
+        lost = np.flatnonzero(~sig.valid)
+        w50 = max(1, int(round(0.05 * fs)))
+        level = GRAVITY_MPS2 + offset
+        tol = st.planted_tol_g * GRAVITY_MPS2
 
         def hidden(t0: float, t1: float) -> bool:
             # A gap inside the flight, and the ball planted for a contact's worth of
-            # time (the minimum contact less the 50 ms mean's reach) inside it.
-            a, b = (int(np.clip((x - sig.t0_s) * fs, 0, n)) for x in (t0, t1))
-            if bad[b] == bad[a]:
+            # time (the minimum contact less the 50 ms mean's reach) inside it: its force
+            # averaged over 50 ms (the shoe's ringing, 20-80 Hz, barely moves that) within
+            # planted_tol_g of 1 g.
+            a, b = (min(max(int((x - sig.t0_s) * fs), 0), n) for x in (t0, t1))
+            i = int(np.searchsorted(lost, a))
+            if i == len(lost) or lost[i] >= b:
                 return False
-            rr = runs(steady[a:b])
+            lo, hi = max(0, a - w50), min(n, b + w50)
+            slow = uniform_filter1d(fb[lo:hi], w50)[a - lo : b - lo]
+            rr = runs(np.abs(slow - level) < tol)
             return bool(len(rr)) and (rr[:, 1] - rr[:, 0]).max() >= 0.5 * st.min_contact_s * fs
 
         rounds = _group_rounds(contacts, sorted(finals), st, body_mass_kg, hidden)
@@ -777,6 +1021,7 @@ class PogoAnalyzer:
             body_mass_kg=body_mass_kg,
             ten_five=tf,
             rejected_candidates=int((~keep).sum()),
+            rate_delay_ms=1000.0 * delay,
         )
         return self.result_
 
