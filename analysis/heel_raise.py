@@ -173,6 +173,7 @@ class HeelRaiseAnalyzer:
         fs_hz: float,
         foot_length_cm: float | None = None,
         tempo: TempoPrescription | None = None,
+        lateral_hint: np.ndarray | None = None,
     ) -> HeelRaiseResult:
         """Find and measure the heel raises in one recording.
 
@@ -190,6 +191,13 @@ class HeelRaiseAnalyzer:
             Enables heel-rise height.
         tempo : TempoPrescription, optional
             Enables per-phase compliance and the set's tempo score.
+        lateral_hint : ndarray, shape (3,), optional
+            The foot's lateral axis in sensor coordinates from a strong cue elsewhere
+            (the ``alignment.lateral`` of an earlier analysis of the same mounting whose
+            ``sign_method`` was ``swing-forward`` or ``lever-arm``): decides the axis's
+            sign when this recording has no strong cue (see
+            :func:`analysis.orientation.sagittal_motion`). None (default): the recording
+            alone decides.
         """
         st = self.settings
         if fs_hz >= 2 * st.analysis_rate_hz:  # averaged down: no full-rate copy needed
@@ -198,7 +206,7 @@ class HeelRaiseAnalyzer:
             sig = to_uniform(t_s, acc_mps2, gyr_dps, fs_hz=fs_hz)
         fs = sig.fs_hz
         still = still_mask(sig)
-        motion = sagittal_motion(sig, still)
+        motion = sagittal_motion(sig, still, sign_hint=lateral_hint)
         al, pitch, ball_acc = motion.alignment, motion.pitch_deg, motion.ball_acc_mps2
         self.signal_ = sig
         gyr_norm = np.linalg.norm(sig.gyr_dps - al.gyr_bias_dps, axis=1)

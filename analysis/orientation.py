@@ -57,6 +57,9 @@ class FootAlignment:
         the lever arm's forward component; below 3 the fallback rule decided (the larger
         excursion from rest is heel-up).
     sign_method : str
+        ``swing-forward``, ``lever-arm``, ``larger-excursion`` (the fallback rule), or
+        ``given`` (the fallback's place taken by a ``sign_hint``, see
+        :func:`sagittal_motion`).
     """
 
     lateral: np.ndarray
@@ -390,7 +393,9 @@ class SagittalMotion:
     ball_acc_mps2: np.ndarray
 
 
-def sagittal_motion(sig: UniformSignal, still: np.ndarray | None = None) -> SagittalMotion:
+def sagittal_motion(
+    sig: UniformSignal, still: np.ndarray | None = None, sign_hint: np.ndarray | None = None
+) -> SagittalMotion:
     """Align to the foot, then its pitch and the unexplained ball acceleration.
 
     Parameters
@@ -398,6 +403,12 @@ def sagittal_motion(sig: UniformSignal, still: np.ndarray | None = None) -> Sagi
     sig : UniformSignal
     still : ndarray of bool, shape (n,), optional
         Precomputed :func:`still_mask`.
+    sign_hint : ndarray, shape (3,), optional
+        A foot +y axis in sensor coordinates known from a strong cue (strides or the lever
+        arm) in other data of the same mounting, e.g. earlier in the session. When this
+        data has no strong cue of its own, the lateral axis takes the sign that agrees
+        with it (``sign_method`` ``given``) instead of the larger-excursion rule, which a
+        lowered heel (on a step) can mislead. A strong cue here still decides.
     """
     still = still_mask(sig) if still is None else still
     if still.sum() >= 10:
@@ -429,6 +440,9 @@ def sagittal_motion(sig: UniformSignal, still: np.ndarray | None = None) -> Sagi
     elif abs(tstat) >= 3.0:
         method = "lever-arm"
         flip = arm[1] > 0  # the sensor must be BEHIND the ball: forward component < 0
+    elif sign_hint is not None:
+        method = "given"
+        flip = float(lateral @ np.asarray(sign_hint, dtype=np.float64)) < 0
     else:
         # Fallback: heel raises leave the resting pose upward. The resting pose is the
         # longest still period (standing), not the median of still samples, which

@@ -32,27 +32,31 @@ Contract (tested in ``tests/test_live.py``):
   round of at least three contacts (the first two of a round come with the third, as the
   batch analysis only calls three hops in a row a round).
 
-Guards against announcing from a bad fit (details in the methods): heel raise, a run
-whose lateral axis flips the reference's on a weak sign cue announces nothing, and a
-window whose axis disagrees is replaced by a reference run; pogo, a run's contacts are
-announced only if its lever arm agrees within ``_ARM_TOL_M`` with one that two runs
-agreed on. A reference run analyses the last ``reference_s`` of the buffer (240 s heel
-raise, 40 s pogo: all of it in a shorter session), at most every 10 % of that span, so
-its cost is a bounded fraction of a core and no run holds the stream up for long.
+Guards against announcing from a bad fit (details in the methods): heel raise, once a
+run with a strong sign cue set the reference axis, runs whose own cue is weak take its
+sign (``lateral_hint``); a run whose axis flips the reference's on a weak cue announces
+nothing, and a window whose axis disagrees is replaced by a reference run; pogo, a run's
+contacts are announced only if its lever arm agrees within ``_ARM_TOL_M`` with one that
+two runs agreed on, and once a reference run has agreed too, window runs use that
+reference run's fit instead of fitting (``lever_arm_m``), which is most of their cost. A
+reference run analyses the last ``reference_s`` of the buffer (240 s heel raise, 40 s
+pogo: all of it in a shorter session), at most every 10 % of that span, so its cost is a
+bounded fraction of a core; pogo's come between hops only when no take-off would wait
+for them (between rounds, as a rule), or when a window with landings finds no contact.
 
 When does a run happen? At most every ``update_s`` of sensor time (1 s), and in between
 when a cheap test on the new samples says an event may just have ended, so that
 announcements follow the movement by about ``margin_s`` plus a chunk while the analysis
-costs about 1 % of a core per sensor at 1 kHz for heel raises (3-10 % for pogo, whose
-lever-arm fit is the costly part):
+costs about 1-3 % of a core per sensor at 1 kHz:
 
 * heel raise: the pitch is extended past the last run by integrating the angular rate
   about the lateral axis that run found (one matrix product per chunk); when a rise of at
   least ``min_rom_deg`` has come back down to 15 % of its excursion a run is due, and
   runs repeat every ``fast_update_s`` until the rep is announced (at most 1.5 s);
 * pogo: a landing impact (specific force above ``min_impact_g``) makes runs due at the
-  take-off expected from the last contact time, then 30, 70, 150 and 300 ms later, until
-  that contact is announced.
+  take-off expected from the last contact time, then every ``fast_update_s`` for 300 ms,
+  until that contact is announced; after each announcement, the next impact past its
+  take-off and a minimum flight is the next landing.
 
 Times are the buffer's own (the ``t_s`` given). Nothing here does I/O or knows about BLE,
 the terminal or the CLI.
@@ -358,6 +362,13 @@ class StreamAnalyzer:
         self._ref_strong = False
         self._ref_arm: np.ndarray | None = None  # pogo: lever arm two runs agreed on
         self._cand_arm: np.ndarray | None = None
+        # Pogo: the fit (lever arm, planted offset, gyro delay) of the latest trusted
+        # reference run, which window runs use instead of fitting; the CPU time of the
+        # latest reference run per second of data it analysed; when the next take-off is
+        # expected at the earliest (buffer time, s).
+        self._fit: tuple[np.ndarray, float, float] | None = None
+        self._ref_cost_per_s = 0.0
+        self._next_takeoff_s = -np.inf
         self._bias = np.zeros(3)
         self._theta = 0.0  # pitch at the newest sample, deg (the last run's zero)
         self._rate_dps = 0.0  # pitch rate at the newest samples, deg/s (smoothed)
@@ -365,8 +376,10 @@ class StreamAnalyzer:
         self._peak = 0.0
         self._armed = False
         self._fired = False
+        self._fired_s = -np.inf  # when the pitch last came down from a rise (buffer time)
         # Pogo: last landing impact seen by the cheap test.
         self._impact_t = -np.inf
+        self._landing_from = -np.inf  # the next impact after this is a landing
         self._contact_s = 0.25
         self._pending_runs: list[float] = []
 
@@ -429,6 +442,8 @@ class StreamAnalyzer:
         now = self.t_end_s
         if now - self._last_run_t >= self.update_s or now >= self._due_from:
             return True
+        if self.kind == "contact" and self._reference_due(now):
+            return True
         return now <= self._fast_until and now - self._last_run_t >= self.fast_update_s
 
     def update(self, force: bool = False) -> list[LiveEvent]:
@@ -467,7 +482,11 @@ class StreamAnalyzer:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _analyze(self, lo: int, hi: int, final: bool = False):
+    def _analyze(self, lo: int, hi: int, final: bool = False, fixed: bool = False):
+        """The batch analysis of samples ``lo:hi`` as (result, analyzer). Live runs (not
+        ``final``) of heel raises take the lateral axis's sign from a reference with a
+        strong cue when their data has none; pogo, ``fixed``: with the reference run's
+        lever arm (and planted offset, gyro delay) instead of fitting them."""
         b = self._buf
         t, acc, gyr = b.t[lo:hi], b.acc[lo:hi], b.gyr[lo:hi]
         if self.exercise == "heel-raise":
@@ -479,6 +498,7 @@ class StreamAnalyzer:
                 fs_hz=self.fs_hz,
                 foot_length_cm=self.foot_length_cm,
                 tempo=self.tempo,
+                lateral_hint=self._ref_lateral if self._ref_strong and not final else None,
             )
         else:
             an = PogoAnalyzer(self.pogo_settings)
@@ -489,6 +509,7 @@ class StreamAnalyzer:
                 fs_hz=self.fs_hz,
                 body_mass_kg=self.body_mass_kg,
                 ten_five=self.ten_five and final,
+                **self._fixed_kwargs(fixed),
             )
         return res, an
 
@@ -516,12 +537,25 @@ class StreamAnalyzer:
     def _run(self, now: float) -> list[LiveEvent]:
         lo = self._window_start(now)
         self._lo_ref = self._window_start(now, self.reference_s)
+        # Pogo: now and then, when no take-off is due before it would end, a reference
+        # run fits the lever arm on the longer span; once one has agreed with the
+        # reference (and no other fit is pending against it), window runs use its fit
+        # instead of fitting (cheap).
+        reference = self.kind == "contact" and self._reference_due(now)
+        if reference:
+            lo = min(lo, self._lo_ref)
+        fixed = self.kind == "contact" and lo > self._lo_ref
+        fixed = fixed and self._fit is not None and self._cand_arm is None
         c0 = time.thread_time()
         try:
-            res, an = self._analyze(lo, self._buf.n)
+            res, an = self._analyze(lo, self._buf.n, fixed=fixed)
         except Exception:  # too little or degenerate data for the detectors: try later
             res, an = None, None
-        self.analysis_cpu_s += time.thread_time() - c0
+        cpu_s = time.thread_time() - c0
+        self.analysis_cpu_s += cpu_s
+        if reference:
+            self._ref_t = now
+            self._ref_cost_per_s = cpu_s / max(now - float(self._buf.t[lo]), 1e-3)
         self.runs += 1
         self._last_run_t = now
         self._due_from = np.inf
@@ -532,7 +566,11 @@ class StreamAnalyzer:
         # window is checked when it has something to announce, or (pogo) when landings
         # were seen in it, since a bad fit may also hide contacts.
         landings = self.kind == "contact" and self._impact_t >= now - self.window_s
-        if fresh or lo <= self._lo_ref or landings:
+        # (Heel raise: also a window whose axis flips the reference's, though it has
+        # nothing new: its pitch would turn the tracking of the next rep upside down.)
+        flipped = self.kind == "rep" and self._ref_lateral is not None
+        flipped = flipped and float(res.alignment.lateral @ self._ref_lateral) <= 0
+        if fresh or lo <= self._lo_ref or landings or flipped:
             check = self._check_alignment if self.kind == "rep" else self._check_lever_arm
             res, an, lo_checked, trusted = check(res, an, lo, now)
             if lo_checked != lo:
@@ -556,6 +594,13 @@ class StreamAnalyzer:
             later = [x for x in self._pending_runs if x > now] if not done else []
             self._pending_runs = later
             self._due_from = min(self._due_from, later[0] if later else np.inf)
+            if new:
+                self._reanchor_impacts(float(new[-1].end_s))
+                last = new[-1]
+                flight_s = self.pogo_settings.min_flight_s
+                if last.flight_before_ms is not None:
+                    flight_s = max(flight_s, last.flight_before_ms / 1000.0)
+                self._next_takeoff_s = last.end_s + flight_s + self._contact_s
         return new
 
     def _check_alignment(self, res, an, lo: int, now: float):
@@ -571,7 +616,9 @@ class StreamAnalyzer:
           (every 10 s or 10 % of its span, whichever is longer) and whenever a window's
           axis disagrees with the reference; that run is used instead;
         * the reference axis is the latest run's, except that a run with a weak cue never
-          overturns it: such a run announces nothing (the next runs will);
+          overturns it: once the reference has a strong cue, runs take the sign from it
+          where their own cue is weak (``given``), and otherwise a weak run that flips it
+          announces nothing (the next runs will);
         * a run with a strong cue that overturns the reference is taken as the new
           reference, and announces only if the reference was weak too.
         """
@@ -591,7 +638,7 @@ class StreamAnalyzer:
             lateral = np.asarray(res.alignment.lateral, dtype=np.float64)
         else:
             self._ref_t = now
-        strong = res.alignment.sign_method != "larger-excursion"
+        strong = res.alignment.sign_method not in ("larger-excursion", "given")
         if ref is None or float(lateral @ ref) > 0:
             self._ref_strong = strong or (ref is not None and ref_strong)
             self._ref_lateral = lateral
@@ -608,12 +655,16 @@ class StreamAnalyzer:
         items = res.reps if self.kind == "rep" else res.contacts
         out = []
         last_end = self._last_end
+        # Runs see the same rep with slightly different boundaries: a new one starts
+        # after the newest announced one ended (reps and contacts never overlap), and a
+        # contact a flight after the last take-off (as the batch analysis has it: a run
+        # that took a take-off burst for a landing at the window's start would else
+        # announce the flights).
+        gap_s = self.pogo_settings.min_flight_s if self.kind == "contact" else 0.0
         for k, it in enumerate(items):
             end = _end_of(self.kind, it)
             start = _start_of(self.kind, it)
-            # Runs see the same rep with slightly different boundaries: a new one starts
-            # after the newest announced one ended (reps and contacts never overlap).
-            if end is None or start is None or start <= last_end + _SEPARATION_S:
+            if end is None or start is None or start <= last_end + gap_s + _SEPARATION_S:
                 continue
             if end > now - self.margin_s or start < w0 + lead:
                 continue
@@ -631,7 +682,9 @@ class StreamAnalyzer:
         except Exception:  # as in _run: a live run never stops the stream
             return None
         finally:
-            self.analysis_cpu_s += time.thread_time() - c0
+            cpu_s = time.thread_time() - c0
+            self._ref_cost_per_s = cpu_s / max(now - float(self._buf.t[lo]), 1e-3)
+            self.analysis_cpu_s += cpu_s
             self.runs += 1
             self._ref_t = now
 
@@ -644,7 +697,10 @@ class StreamAnalyzer:
         contacts are announced only when its fit agrees (within ``_ARM_TOL_M``) with the
         reference, a fit that two runs have agreed on. A window that found no contact or
         disagrees while landings were seen in it is replaced by a reference run (the last
-        ``reference_s`` of the buffer), at most every 2 s or 10 % of its span.
+        ``reference_s`` of the buffer), at most every 2 s or 10 % of its span. A reference
+        run that agrees makes its fit the one window runs use (they then need not fit); a
+        fit that disagrees is a candidate, and until a run agrees with one or the other,
+        window runs fit again.
         """
         tol = _ARM_TOL_M
 
@@ -654,7 +710,8 @@ class StreamAnalyzer:
         arm = np.asarray(res.lever_arm_m, dtype=np.float64)
         ref = self._ref_arm
         if res.contacts and near(arm, ref):
-            self._ref_arm = arm
+            self._set_reference(res, an, lo)
+            self._cand_arm = None  # confirmed: a fit that disagreed was the odd one
             return res, an, lo, True
         span = now - float(self._buf.t[self._lo_ref])
         landings = self._impact_t >= now - self.window_s
@@ -666,10 +723,45 @@ class StreamAnalyzer:
         if not res.contacts:
             return res, an, lo, False
         if near(arm, ref) or near(arm, self._cand_arm):
-            self._ref_arm, self._cand_arm = arm, None
+            if not near(arm, ref):
+                self._fit = None  # the reference moves: a reference run must agree anew
+            self._set_reference(res, an, lo)
+            self._cand_arm = None
             return res, an, lo, True
         self._cand_arm = arm
         return res, an, lo, False
+
+    def _set_reference(self, res: PogoResult, an: PogoAnalyzer, lo: int) -> None:
+        """Pogo: a trusted run's lever arm is the reference; a reference run's fit (on
+        more than a window of data) is also the one window runs use."""
+        self._ref_arm = np.asarray(res.lever_arm_m, dtype=np.float64)
+        b = self._buf
+        if lo <= self._lo_ref and b.t[b.n - 1] - b.t[lo] > self.window_s:
+            delay_s = float(res.rate_delay_ms) / 1000.0
+            self._fit = (self._ref_arm, float(an.planted_offset_mps2_), delay_s)
+
+    def _fixed_kwargs(self, fixed: bool) -> dict[str, Any]:
+        """Pogo: the analysis' keywords for a run with the reference run's fit."""
+        if not fixed or self._fit is None:
+            return {}
+        arm, offset_mps2, delay_s = self._fit
+        return {"lever_arm_m": arm, "planted_offset_mps2": offset_mps2, "rate_delay_s": delay_s}
+
+    def _reference_due(self, now: float) -> bool:
+        """Pogo: time for a reference run: a landing since the last one (else there is
+        nothing new to fit), no sooner than :meth:`_check_lever_arm` would make one, and
+        no take-off due before it would end (its cost taken as twice the last one's per
+        second of data, for the other threads it shares the cores with)."""
+        span = now - float(self._buf.t[self._lo_ref])
+        if self._impact_t <= self._ref_t or now - self._ref_t < max(2.0, 0.1 * span):
+            return False
+        if now >= self._due_from:
+            return False
+        next_due = self._due_from
+        expected = self._next_takeoff_s + self.margin_s + 0.01  # (before its landing)
+        if expected > now:
+            next_due = min(next_due, expected)
+        return next_due - now >= 2.0 * self._ref_cost_per_s * span
 
     def _event(self, it: Rep | Contact, prev: Rep | Contact | None, now: float) -> LiveEvent:
         number = len(self.events) + 1
@@ -735,17 +827,21 @@ class StreamAnalyzer:
         j = int(np.searchsorted(b.t[: b.n], t_last_grid, side="right"))
         self._theta = float(pitch[-1]) + self._integrate(b.t[j - 1 : b.n], b.gyr[j : b.n])
         # Base and peak of the movement since the newest announced rep (a rep this run
-        # found but cannot announce yet, too close to the newest sample, stays pending).
+        # found but cannot announce yet, too close to the newest sample, stays pending);
+        # once the runs after a fire are over and announced nothing (a step, a stride),
+        # since that fire, so that the next rep fires again.
+        spent = self._fired and not announced and self.t_end_s > self._fast_until
+        start_s = max(self._last_end, self._fired_s) if spent else self._last_end
         i0 = 0
-        if np.isfinite(self._last_end):
-            i0 = int(np.ceil((self._last_end - sig.t0_s) * sig.fs_hz))
+        if np.isfinite(start_s):
+            i0 = int(np.ceil((start_s - sig.t0_s) * sig.fs_hz))
         i0 = min(max(i0, len(pitch) - int(10 * sig.fs_hz), 0), len(pitch))
         seg = np.append(pitch[i0:], self._theta)
         k = int(np.argmin(seg))
         self._base = float(seg[k])
         self._peak = float(seg[k:].max())
         self._armed = self._peak - self._base >= self.hr_settings.min_rom_deg
-        if announced or not self._armed:
+        if announced or not self._armed or spent:
             self._fired = False
             self._fast_until = -np.inf
 
@@ -783,7 +879,7 @@ class StreamAnalyzer:
         self._theta = float(theta[-1])
         if self._armed and not self._fired:
             if self._theta <= self._base + 0.15 * (self._peak - self._base):
-                self._fired = True
+                self._fired, self._fired_s = True, float(t[-1])
                 self._due_from = float(t[-1]) + self.margin_s
                 self._fast_until = float(t[-1]) + 1.5
 
@@ -794,9 +890,11 @@ class StreamAnalyzer:
 
         An impact (specific force above ``min_impact_g``) more than the expected contact
         plus 0.1 s after the previous one is a landing (the take-off burst that follows a
-        landing by one contact time is not); runs are due at the landing plus the last
-        contact time plus 0.1 s (the take-off edge must be in the buffer), then 0.06 s and
-        0.15 s later if that contact was not complete yet.
+        landing by one contact time is not; see also :meth:`_reanchor_impacts`); runs are
+        due at the landing plus the last contact time plus ``margin_s`` and 10 ms (the
+        take-off edge must be in the buffer), then every ``fast_update_s`` for 300 ms or
+        until that contact is announced. An earlier landing's runs still to come are kept
+        (an impact taken for a landing may be a slap or a burst in the same contact).
         """
         thr = self.pogo_settings.min_impact_g * 9.80665
         big = np.flatnonzero(np.einsum("ij,ij->i", acc, acc) > thr * thr)
@@ -804,7 +902,7 @@ class StreamAnalyzer:
             return
         t_big = t[big]
         quiet = self._contact_s + 0.1
-        new = t_big[t_big > self._impact_t + quiet]
+        new = t_big[t_big > self._landing_from]
         if not len(new):
             return
         # The first of these is a landing; later ones within the quiet time are its burst.
@@ -813,6 +911,34 @@ class StreamAnalyzer:
         if len(rest):
             t_land = float(rest[-1])
         self._impact_t = t_land
+        self._landing_from = t_land + quiet
         due = t_land + self._contact_s + self.margin_s + 0.01
-        self._pending_runs = [due + d for d in (0.0, 0.03, 0.07, 0.15, 0.3)]
+        earlier = [x for x in self._pending_runs if x < due]
+        # The take-off may come earlier or later than the last contact time says (the
+        # impact may precede the landing, contacts vary from hop to hop, and the impact
+        # may be a burst or a slap in the contact): runs every fast_update_s for 300 ms.
+        steps = np.arange(int(np.floor(0.3 / self.fast_update_s)) + 1) * self.fast_update_s
+        self._pending_runs = earlier + [due + float(d) for d in steps]
         self._due_from = min(self._due_from, due)
+
+    def _reanchor_impacts(self, takeoff_s: float) -> None:
+        """Pogo: after a contact is announced, the next impact past its take-off plus the
+        minimum flight is a landing (as the batch analysis has it).
+
+        The quiet time of :meth:`_track_impacts` alone can lock onto the take-off bursts
+        (when a flight is shorter than the quiet time, the landing that follows a burst
+        taken for a landing is skipped, and so on each hop), and runs would then come a
+        flight too early. So when the impact taken for the latest landing is not after
+        this take-off's burst, the runs it made due are dropped and the samples since the
+        burst are scanned again for the landing.
+        """
+        t_from = takeoff_s + self.pogo_settings.min_flight_s
+        if self._impact_t >= t_from:
+            return  # a later landing, already seen
+        self._pending_runs = []
+        self._due_from = np.inf
+        self._landing_from = t_from
+        b = self._buf
+        j = int(np.searchsorted(b.t[: b.n], t_from, side="right"))
+        if j < b.n:
+            self._track_impacts(b.acc[j : b.n], b.t[j : b.n])

@@ -71,6 +71,26 @@ def test_stream_heel_raise_equals_batch_and_announces_each_rep(seed):
     assert sa.runs < 3 * rec.duration_s
 
 
+def test_stream_heel_raises_on_a_step_each_announced_soon_and_no_lowered_heel():
+    """On a step the lowered heel rivals the rise, so a window's own cue for the sign of
+    the foot's axis is weak and may flip it. Once a strong cue (the pivot's lever arm) set
+    the reference, every rep is still announced soon after it ends, and no lowered heel
+    is announced as a rep."""
+    rec, truth = heel_raise_session(1, fs_hz=200.0, side="right")
+    assert truth["on_step"]
+    n = int(np.searchsorted(rec.t_s, 110.0))  # the first set: 15 reps
+    part = Recording(rec.t_s[:n], rec.acc_mps2[:n], rec.gyr_dps[:n], fs_hz=rec.fs_hz)
+    sa = StreamAnalyzer("heel-raise", fs_hz=rec.fs_hz, tempo=TEMPO)
+    feed(sa, part, 1)
+    final = analyze_heel_raises(part.t_s, part.acc_mps2, part.gyr_dps, fs_hz=200.0, tempo=TEMPO)
+    assert len(final.reps) == 15
+    report = match_events(sa.events, final)
+    assert not report.missed and not report.unmatched
+    assert report.max_diff_s < 0.05  # (early runs estimate the axis from a few reps)
+    # Buffer time from the rep's end to its announcement.
+    assert max(e.latency_s for e in sa.events) < 0.15
+
+
 def test_stream_flags_too_fast_reps():
     rec, _ = one_set(4, 200.0, reps=4, tempo=Tempo(2.0, 1.0, 1.0, 0.5))  # down 1 s, not 3
     sa = StreamAnalyzer("heel-raise", fs_hz=rec.fs_hz, tempo=TEMPO)
@@ -102,6 +122,34 @@ def test_stream_pogo_equals_batch():
     # each contact is shown soon after its take-off.
     assert float(np.median([e.latency_s for e in sa.events[2:]])) < 0.1
     assert max(e.latency_s for e in sa.events[2:]) < 0.2
+
+
+def test_pogo_with_a_given_lever_arm_finds_the_fitted_contacts():
+    """Window runs take the reference run's fit instead of fitting: given the fit of a
+    longer span, a 4 s window finds the contacts that fitting it finds, to 1 ms."""
+    from analysis.pogo import PogoAnalyzer
+    from imu.synth.hops import PogoSetup, pogo_session
+
+    setup = PogoSetup(n_rounds=1, round_s=12.0, walk_between_rounds=False)
+    rec, _ = pogo_session(5, fs_hz=500.0, setup=setup)
+    ref = PogoAnalyzer()
+    fit = ref.analyze(rec.t_s, rec.acc_mps2, rec.gyr_dps, fs_hz=rec.fs_hz)
+    lo, hi = np.searchsorted(
+        rec.t_s, [fit.contacts[5].landing_s - 1.0, fit.contacts[5].landing_s + 3.0]
+    )
+    window = (rec.t_s[lo:hi], rec.acc_mps2[lo:hi], rec.gyr_dps[lo:hi])
+    own = PogoAnalyzer().analyze(*window, fs_hz=rec.fs_hz)
+    given = PogoAnalyzer().analyze(
+        *window,
+        fs_hz=rec.fs_hz,
+        lever_arm_m=fit.lever_arm_m,
+        planted_offset_mps2=ref.planted_offset_mps2_,
+        rate_delay_s=fit.rate_delay_ms / 1000.0,
+    )
+    assert np.array_equal(given.lever_arm_m, fit.lever_arm_m)
+    assert len(own.contacts) >= 5 and len(given.contacts) == len(own.contacts)
+    for a, b in zip(given.contacts, own.contacts, strict=True):
+        assert abs(a.landing_s - b.landing_s) < 1e-3 and abs(a.takeoff_s - b.takeoff_s) < 1e-3
 
 
 def test_stream_rejects_bad_input():
