@@ -137,15 +137,21 @@ def sagittal_rate_dps(sig: UniformSignal, settings: GaitSettings | None = None) 
     st = settings or GaitSettings()
     c = block_mean(sig, st.alignment_rate_hz)
     g = c.gyr_dps
-    speed0 = np.linalg.norm(g - np.median(g, axis=0), axis=1)
+    med = np.median(g, axis=0)
+    # |g - med| by columns: the same sums as np.linalg.norm(g - med, axis=1), several times
+    # faster and without an (n, 3) temporary.
+    d0, d1, d2 = (g[:, j] - med[j] for j in range(3))
+    speed0 = np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+    del d0, d1, d2
     quiet = c.valid & (speed0 < 10.0)
-    bias = np.median(g[quiet], axis=0) if quiet.sum() > 20 else np.median(g, axis=0)
+    rest = np.count_nonzero(quiet) > 20
+    bias = np.median(g[quiet], axis=0) if rest else med
     gb = g - bias
     moving = c.valid & (speed0 > 60.0)
-    m = gb[moving] if moving.sum() > 20 else gb
+    m = gb[moving] if np.count_nonzero(moving) > 20 else gb
     _, vecs = np.linalg.eigh(m.T @ m)
     lateral = vecs[:, -1]
-    up = np.median(c.acc_mps2[quiet], axis=0) if quiet.sum() > 20 else c.acc_mps2.mean(axis=0)
+    up = np.median(c.acc_mps2[quiet], axis=0) if rest else c.acc_mps2.mean(axis=0)
     up = up / np.linalg.norm(up)
     lateral = lateral - (lateral @ up) * up
     lateral /= np.linalg.norm(lateral)
@@ -157,20 +163,76 @@ def sagittal_rate_dps(sig: UniformSignal, settings: GaitSettings | None = None) 
     else:
         al = sagittal_motion(c, still_mask(c)).alignment
         lateral, bias, method = al.lateral, al.gyr_bias_dps, al.sign_method
-    w = sig.gyr_dps @ lateral - float(bias @ lateral)  # no (n, 3) temporary
+    w = sig.gyr_dps @ lateral  # no (n, 3) temporary
+    w -= float(bias @ lateral)
     return _unclipped_rate(w, sig.gyr_dps, lateral, bias), method
 
 
-def _clipped(x: np.ndarray) -> np.ndarray:
-    """Samples of one gyro axis held at its range limit: the axis's largest (or smallest)
-    value, reached by at least 3 samples (a flat top that a moving foot does not make
-    otherwise). Shape (n,), bool."""
-    out = np.zeros(len(x), bool)
-    for lim in (x.max(), x.min()):
-        at = np.abs(x - lim) <= 1e-6 * max(abs(lim), 1.0)
-        if at.sum() >= 3:
-            out |= at
-    return out
+def _clipped(gyr_dps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Samples where a gyro axis is held at its range limit: the axis's largest (or
+    smallest) value, reached by at least 3 samples (a flat top that a moving foot does not
+    make otherwise).
+
+    Returns
+    -------
+    rows : ndarray of int, shape (k,)
+        The samples (sorted) where at least one axis is clipped.
+    clip : ndarray of bool, shape (k, 3)
+        Which axes are clipped there.
+
+    Each axis's extremes and the few samples near them (candidates) are found first,
+    the exact test then runs on those candidates only. The passes run along contiguous
+    memory: over the axes as rows (``(3, n)``), or, for a long ``(n, 3)`` array in C
+    order, over rows of 1024 samples, a block of rows at a time (reductions over axis 0
+    of ``(n, 3)`` and column-wise passes are strided and many times slower).
+    """
+
+    def limits(hi, lo):
+        tol_hi = 1e-6 * np.maximum(np.abs(hi), 1.0)
+        tol_lo = 1e-6 * np.maximum(np.abs(lo), 1.0)
+        # Candidates: a superset (twice the tolerance) of the samples at either limit.
+        return tol_hi, tol_lo, hi - 2.0 * tol_hi, lo + 2.0 * tol_lo
+
+    if gyr_dps.T.flags.c_contiguous or len(gyr_dps) <= 65536:
+        gt = np.ascontiguousarray(gyr_dps.T, dtype=np.float64)  # a copy only when short
+        hi, lo = gt.max(axis=1), gt.min(axis=1)
+        tol_hi, tol_lo, top, bot = limits(hi, lo)
+        cols, rows = np.nonzero((gt >= top[:, None]) | (gt <= bot[:, None]))
+        x = gt[cols, rows]
+    else:
+        g = np.ascontiguousarray(gyr_dps, dtype=np.float64)
+        flat = g.reshape(-1)
+        width = 3 * 1024
+        m = len(flat) // width * width
+        body, tail = flat[:m].reshape(-1, width), g[m // 3 :]
+        hi = np.maximum(
+            body.max(axis=0).reshape(-1, 3).max(axis=0), tail.max(axis=0, initial=-np.inf)
+        )
+        lo = np.minimum(
+            body.min(axis=0).reshape(-1, 3).min(axis=0), tail.min(axis=0, initial=np.inf)
+        )
+        tol_hi, tol_lo, top, bot = limits(hi, lo)
+        top_row, bot_row = np.tile(top, width // 3), np.tile(bot, width // 3)
+        step = 256  # rows of body per pass: small temporaries
+        found = [
+            i * width + np.flatnonzero((b >= top_row) | (b <= bot_row))
+            for i, b in ((i, body[i : i + step]) for i in range(0, len(body), step))
+        ]
+        found.append(m + np.flatnonzero((tail >= top) | (tail <= bot)))
+        pos = np.concatenate(found)
+        rows, cols = pos // 3, pos % 3
+        x = flat[pos]
+    at_hi = np.abs(x - hi[cols]) <= tol_hi[cols]
+    at_lo = np.abs(x - lo[cols]) <= tol_lo[cols]
+    held_hi = np.bincount(cols[at_hi], minlength=3) >= 3
+    held_lo = np.bincount(cols[at_lo], minlength=3) >= 3
+    if not (held_hi.any() or held_lo.any()):  # the usual case: no axis clipped
+        return np.zeros(0, np.int64), np.zeros((0, 3), bool)
+    on = (at_hi & held_hi[cols]) | (at_lo & held_lo[cols])
+    rows, inv = np.unique(rows[on], return_inverse=True)
+    clip = np.zeros((len(rows), 3), bool)
+    clip[inv, cols[on]] = True
+    return rows, clip
 
 
 def _unclipped_rate(
@@ -179,16 +241,15 @@ def _unclipped_rate(
     """The sagittal rate ``w_dps`` (shape (n,)) where a gyro axis is clipped: the least-
     squares ``w`` of ``g_j - bias_j = w lateral_j`` over the unclipped axes ``j``, which
     holds while the foot turns about its lateral axis (it dominates every fast rotation of
-    the foot). Unchanged where no axis is clipped or the others see too little of it."""
-    clip = np.column_stack([_clipped(gyr_dps[:, j]) for j in range(3)])
-    rows = np.flatnonzero(clip.any(axis=1))
+    the foot). Unchanged where no axis is clipped or the others see too little of it.
+    ``w_dps`` is changed in place (and returned)."""
+    rows, clip = _clipped(gyr_dps)
     if len(rows) == 0:
         return w_dps
-    use = ~clip[rows]
+    use = ~clip
     den = (use * lateral**2).sum(axis=1)
     ok = den >= 0.1  # the unclipped axes carry at least ~30 % of the rotation
     num = (use * (gyr_dps[rows] - bias_dps) * lateral).sum(axis=1)
-    w_dps = w_dps.copy()
     w_dps[rows[ok]] = num[ok] / den[ok]
     return w_dps
 
@@ -200,32 +261,53 @@ def _swing_displacements(
     mid-stance moments 0.3-2.5 s apart with a swing faster than 150 deg/s."""
     fs = c.fs_hz
     k = max(1, int(round(0.1 * fs)))
-    speed = np.convolve(np.abs(w_dps), np.ones(k) / k, mode="same")
-    anchors, _ = signal.find_peaks(-speed, height=-100.0, distance=max(1, int(0.25 * fs)))
+    speed_dps = np.abs(w_dps)
+    mean_speed = np.convolve(speed_dps, np.ones(k) / k, mode="same")
+    anchors, _ = signal.find_peaks(
+        np.negative(mean_speed, out=mean_speed), height=-100.0, distance=max(1, int(0.25 * fs))
+    )
+    del mean_speed  # here and below: few temporaries alive at once (less memory churn)
     if len(anchors) < 2:
         return np.zeros(0)
-    a, b = anchors[:-1], anchors[1:]
-    dur = (b - a) / fs
-    peak = np.maximum.reduceat(np.abs(w_dps), a)[: len(a)] if len(a) else np.zeros(0)
+    a, lens = anchors[:-1], np.diff(anchors)
+    dur = lens / fs
+    peak = np.maximum.reduceat(speed_dps, a)[: len(a)]
+    del speed_dps
     use = (dur >= 0.3) & (dur <= 2.5) & (peak > 150.0)
-    a, b = a[use], b[use]
+    a, lens = a[use], lens[use]
     if len(a) == 0:
         return np.zeros(0)
-    lens = b - a
+    # The samples of every swing, one after the other: swing, its first sample (in this
+    # concatenation) and the position within it.
     owner = np.repeat(np.arange(len(a)), lens)
-    idx = np.repeat(a, lens) + (
-        np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
-    )
-    th = np.radians(np.cumsum(w_dps[idx]) / fs)
-    th -= np.repeat(th[np.cumsum(lens) - lens], lens)  # pitch 0 at each mid-stance
-    fwd = np.cross(lateral, up)
-    f = c.acc_mps2[idx]
-    horiz = (f @ up) * np.sin(th) + (f @ fwd) * np.cos(th)
-    v = np.cumsum(horiz) / fs
-    v -= np.repeat(v[np.cumsum(lens) - lens], lens)
-    end = np.repeat(v[np.cumsum(lens) - 1], lens)
-    pos = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens) + 1
-    v -= end * pos / np.repeat(lens, lens)  # zero velocity at both mid-stances
+    starts = np.cumsum(lens) - lens
+    local = np.arange(int(lens.sum()))
+    local -= np.repeat(starts, lens)
+    idx = np.repeat(a, lens)
+    idx += local
+    th = np.cumsum(w_dps[idx])
+    th /= fs
+    np.radians(th, out=th)
+    th -= np.repeat(th[starts], lens)  # pitch 0 at each mid-stance
+    (lx, ly, lz), (ux, uy, uz) = lateral, up
+    fwd = np.array([ly * uz - lz * uy, lz * ux - lx * uz, lx * uy - ly * ux])  # lateral x up
+    f = c.acc_mps2.take(idx, axis=0)  # = acc[idx], faster
+    del idx
+    horiz = f @ up  # (f @ up) sin(th) + (f @ fwd) cos(th), in place
+    horiz *= np.sin(th)
+    across = f @ fwd
+    del f
+    across *= np.cos(th)
+    horiz += across
+    del across, th
+    v = np.cumsum(horiz, out=horiz)
+    v /= fs
+    v -= np.repeat(v[starts], lens)
+    end = np.repeat(v[starts + lens - 1], lens)
+    local += 1
+    end *= local
+    end /= np.repeat(lens, lens)
+    v -= end  # zero velocity at both mid-stances
     disp = np.bincount(owner, v, len(a)) / fs
     return disp[np.abs(disp) > 0.1]  # a real stride moves the foot decimetres
 
@@ -268,16 +350,17 @@ class GaitAnalyzer:
         # forefoot landing turns it toe-up too, at up to the swing's rate at a sprint, but
         # only by the landing's plantarflexion (< 20 deg) and within 50-80 ms: averaged
         # over swing_avg_s it falls well below the swing next to it.
-        w_avg = _moving_mean(w, max(1, int(round(st.swing_avg_s * fs))))
+        w_avg = ndimage.uniform_filter1d(w, max(1, int(round(st.swing_avg_s * fs))), mode="nearest")
+        toe_up = np.negative(w_avg, out=w_avg)  # -w_avg, in place
         swings, _ = signal.find_peaks(
-            -w_avg, height=st.swing_dps, distance=max(1, int(st.min_stride_s * fs))
+            toe_up, height=st.swing_dps, distance=max(1, int(st.min_stride_s * fs))
         )
         # A heel drop left standing alone (no swing within min_stride_s) is still a
         # fraction of the swings around it: not a swing.
         if len(swings) >= 3:
-            depth = -w_avg[swings]
-            pad = np.pad(depth, 4, mode="edge")
-            near = np.lib.stride_tricks.sliding_window_view(pad, 9)
+            depth = toe_up[swings]
+            nine = np.arange(len(depth))[:, None] + np.arange(-4, 5)  # edges repeated
+            near = depth[np.minimum(np.maximum(nine, 0), len(depth) - 1)]
             swings = swings[depth >= 0.3 * np.median(near, axis=1)]
         if len(swings) < 2:
             self.result_ = GaitResult(float(fs_hz), [], [], method, rejected)
@@ -310,8 +393,7 @@ class GaitAnalyzer:
         # jerk's growth over the last 20 ms, not the slow rise of the late swing's own
         # jerk as the leg brakes the foot (at a sprint, half the landing's).
         k20 = 2 * max(1, int(round(0.01 * fs))) + 1
-        rise = jerk - ndimage.minimum_filter1d(jerk, k20, origin=k20 // 2)
-        coll = _first_spike(rise, s0, land_end, gate=(w, 0.5 * np.abs(w_avg[s0]), k10))
+        coll = _first_spike(jerk, s0, land_end, gate=(w, 0.5 * np.abs(toe_up[s0]), k10), trail=k20)
         # Heel first: that crossing, at or before the collision and within heel_window_s
         # of it, after which the foot rolls toe-down.
         a0 = max(1, int(0.005 * fs))
@@ -321,12 +403,20 @@ class GaitAnalyzer:
         # Otherwise: the onset of the collision's acceleration edge.
         back = max(2, int(round(0.03 * fs)))
         lo = np.maximum(coll - back, s0)
-        pre = np.clip(lo[:, None] - np.arange(back + 1)[None, :], 0, n - 1)
+        pre = np.maximum(lo[:, None] - np.arange(back + 1)[None, :], 0)  # lo <= n - 1
         base = np.median(jerk[pre], axis=1)
         impact = edge_onsets(jerk, lo, coll, base, st.impact_levels)
         ic_i = np.where(heel, frac, impact)
 
-        peaks, _ = signal.find_peaks(w, height=st.pushoff_dps, prominence=st.pushoff_dps / 2)
+        # Prominence within half the longest stride either side (the stance before a
+        # push-off and the swing after it lie within it), which also keeps the search
+        # short on long recordings.
+        peaks, _ = signal.find_peaks(
+            w,
+            height=st.pushoff_dps,
+            prominence=st.pushoff_dps / 2,
+            wlen=2 * int(0.5 * st.max_stride_s * fs) + 1,
+        )
         # How far the rotation collapses within 50 ms of each peak (deg/s).
         k50 = max(2, int(round(0.05 * fs)))
         ahead = np.minimum(peaks[:, None] + np.arange(1, k50 + 1)[None, :], n - 1)
@@ -337,7 +427,7 @@ class GaitAnalyzer:
         # and the swing reverses it). A rocker slows to foot-flat, not into a swing; the
         # heel kick of a running swing, after toe-off, turns over gently.
         skip = np.maximum(int(0.04 * fs), (0.12 * (s1 - s0)).astype(np.int64))
-        after_ic = np.nan_to_num(ic_i, nan=0.0).astype(np.int64) + skip
+        after_ic = np.where(np.isnan(ic_i), 0.0, ic_i).astype(np.int64) + skip
         p_idx = _best_in_intervals(peaks, steep, np.maximum(after_ic, s0), s1)
         ok = p_idx > s0
         for a in s0[~ok]:
@@ -347,9 +437,11 @@ class GaitAnalyzer:
         # Toe-off: the reversal from the push-off peak into the next swing, at its fastest
         # toe-up rotation (within the averaging window).
         half = max(1, int(round(st.swing_avg_s * fs)) // 2)
-        near = np.clip(s1[:, None] + np.arange(-half, half + 1)[None, :], p_idx[:, None], n - 1)
+        near = np.minimum(
+            np.maximum(s1[:, None] + np.arange(-half, half + 1)[None, :], p_idx[:, None]), n - 1
+        )
         s1_fast = near[np.arange(len(s1)), np.argmin(w[near], axis=1)]
-        to_i = edge_onsets(-w, p_idx, s1_fast, -w[p_idx], st.edge_levels)
+        to_i = edge_onsets(w, p_idx, s1_fast, -w[p_idx], st.edge_levels, -np.ones(len(p_idx)))
 
         good = np.isfinite(ic_i) & np.isfinite(to_i) & (to_i > ic_i)
         for a in s0[~good]:
@@ -360,6 +452,7 @@ class GaitAnalyzer:
         good &= ~long
         ic_i, to_i, heel = ic_i[good], to_i[good], heel[good]
         valid = sig.valid
+        lost = np.flatnonzero(~valid)
 
         # An event read across a lost stretch cannot be placed: drop that contact. A loss
         # elsewhere inside the contact leaves its edges intact: keep it, flagged.
@@ -367,37 +460,32 @@ class GaitAnalyzer:
             a, b = np.floor(x).astype(np.int64), np.ceil(x).astype(np.int64)
             return ~(valid[np.clip(a - 1, 0, n - 1)] & valid[np.clip(b + 1, 0, n - 1)])
 
-        unplaced = lost_near(ic_i) | lost_near(to_i)
-        for a in ic_i[unplaced]:
-            rejected.append((float(sig.time_of(a)), "an event in a data gap"))
-        ic_i, to_i, heel = ic_i[~unplaced], to_i[~unplaced], heel[~unplaced]
-        lost = np.flatnonzero(~valid)
-        gap = np.searchsorted(lost, np.floor(ic_i)) != np.searchsorted(lost, np.ceil(to_i))
+        if len(lost):
+            unplaced = lost_near(ic_i) | lost_near(to_i)
+            for a in ic_i[unplaced]:
+                rejected.append((float(sig.time_of(a)), "an event in a data gap"))
+            ic_i, to_i, heel = ic_i[~unplaced], to_i[~unplaced], heel[~unplaced]
+            gap = np.searchsorted(lost, np.floor(ic_i)) != np.searchsorted(lost, np.ceil(to_i))
+        else:
+            gap = np.zeros(len(ic_i), bool)
 
+        ic_s, to_s = sig.time_of(ic_i), sig.time_of(to_i)
+        contact_ms = 1000.0 * (to_i - ic_i) / fs
         steps = [
             Step(
-                initial_contact_s=float(sig.time_of(a)),
-                toe_off_s=float(sig.time_of(b)),
-                contact_ms=1000.0 * (b - a) / fs,
+                initial_contact_s=a,
+                toe_off_s=b,
+                contact_ms=c,
                 strike="heel" if h else "forefoot",
-                in_gap=bool(g),
+                in_gap=g,
             )
-            for a, b, h, g in zip(ic_i, to_i, heel, gap, strict=True)
+            for a, b, c, h, g in zip(
+                ic_s.tolist(), to_s.tolist(), contact_ms, heel.tolist(), gap.tolist(), strict=True
+            )
         ]
-        bouts = _bouts(steps, st)
+        bouts = _bouts(steps, st, ic_s, contact_ms)
         self.result_ = GaitResult(float(fs_hz), steps, bouts, method, rejected)
         return self.result_
-
-
-def _moving_mean(x: np.ndarray, k: int) -> np.ndarray:
-    """Centred moving average of ``x`` over ``k`` samples (edges: over what exists)."""
-    if k <= 1:
-        return x
-    c = np.concatenate(([0.0], np.cumsum(x)))
-    i = np.arange(len(x))
-    lo = np.maximum(i - k // 2, 0)
-    hi = np.minimum(i - k // 2 + k, len(x))
-    return (c[hi] - c[lo]) / (hi - lo)
 
 
 def _jerk(acc_mps2: np.ndarray, fs_hz: float, chunk: int = 1 << 16) -> np.ndarray:
@@ -432,92 +520,129 @@ def _first_spike(
     lo: np.ndarray,
     hi: np.ndarray,
     gate: tuple[np.ndarray, np.ndarray, int] | None = None,
+    trail: int = 1,
 ) -> np.ndarray:
     """In each [lo, hi): the first local maximum of ``x`` that reaches half the window's
     maximum (the first collision, not a later, larger one). With ``gate = (g, limit,
     lag)`` only samples where ``|g|`` ``lag`` samples earlier is under the window's
-    ``limit`` count."""
+    ``limit`` count. With ``trail > 1``, ``x`` is read as its rise over the last
+    ``trail`` samples (``x`` minus their minimum, edges reflected: ``x -
+    ndimage.minimum_filter1d(x, trail, origin=trail // 2)``), inside the windows only."""
     if len(lo) == 0:
         return np.zeros(0, dtype=np.int64)
+    n = len(x)
     width = max(2, int((hi - lo).max()))
-    idx = np.minimum(lo[:, None] + np.arange(width)[None, :], len(x) - 1)
-    inside = (lo[:, None] + np.arange(width)[None, :]) < hi[:, None]
+    cols = np.arange(width)
+    pos = lo[:, None] + cols
+    past_end = int(lo.max()) + width > n  # else no index needs clipping
+    first = int(lo.min())
+    idx = np.minimum(pos, n - 1) if past_end else pos
+    inside = pos < hi[:, None]
     if gate is not None:
         g, limit, lag = gate
-        inside &= (np.abs(g[np.maximum(idx - lag, 0)]) < limit[:, None]) & (idx >= lag)
-    seg = np.where(inside, x[idx], -np.inf)
+        if first >= lag:  # every lagged index exists
+            inside &= np.abs(g[idx - lag]) < limit[:, None]
+        else:
+            inside &= (np.abs(g[np.maximum(idx - lag, 0)]) < limit[:, None]) & (idx >= lag)
+    if trail > 1:
+        ext = lo[:, None] + np.arange(1 - trail, width)
+        if past_end or first < trail - 1:
+            ext = np.minimum(np.where(ext < 0, -ext - 1, ext), n - 1)
+        xe = x[ext]
+        m = xe.shape[1] - trail + 1  # the minimum of each trail of samples ending here
+        xw = (
+            xe[:, trail - 1 :]
+            - ndimage.minimum_filter1d(xe, trail, axis=1)[:, trail // 2 : trail // 2 + m]
+        )
+    else:
+        xw = x[idx]
+    seg = np.where(inside, xw, -np.inf)
     best = seg.max(axis=1, keepdims=True)
     k = np.argmax(seg >= 0.5 * best, axis=1)
     # Climb to the local maximum: the first step after k that does not rise.
     rows = np.arange(len(lo))
     with np.errstate(invalid="ignore"):  # -inf - -inf outside the windows
         falls = np.diff(seg, axis=1) <= 0
-    falls[~np.isfinite(seg[:, 1:])] = True
-    after = np.arange(width - 1)[None, :] >= k[:, None]
-    top = np.argmax(falls & after, axis=1)
-    top = np.where((falls & after)[rows, top], top, width - 1)
+    falls |= ~np.isfinite(seg[:, 1:])
+    falls &= cols[None, :-1] >= k[:, None]
+    top = np.argmax(falls, axis=1)
+    top = np.where(falls[rows, top], top, width - 1)
     return np.where((hi > lo + 1) & np.isfinite(best[:, 0]), lo + top, lo)
 
 
-def _bouts(steps: list[Step], st: GaitSettings) -> list[Bout]:
-    """Group steps into bouts, classify them and summarise (sets fields in place)."""
+def _bouts(
+    steps: list[Step],
+    st: GaitSettings,
+    ic_s: np.ndarray | None = None,
+    contact_ms: np.ndarray | None = None,
+) -> list[Bout]:
+    """Group steps into bouts, classify them and summarise (sets fields in place).
+    ``ic_s`` and ``contact_ms`` (the steps' initial contacts and contact times, if at
+    hand) save reading them back from the steps."""
     if not steps:
         return []
-    ic = np.array([s.initial_contact_s for s in steps])
-    tc = np.array([s.contact_ms for s in steps]) / 1000.0
+    ic = np.array([s.initial_contact_s for s in steps]) if ic_s is None else ic_s
+    if contact_ms is None:
+        contact_ms = np.array([s.contact_ms for s in steps])
+    tc = contact_ms / 1000.0
     stride = np.diff(ic)
-    for s, d in zip(steps[:-1], stride, strict=True):
-        if d <= st.max_stride_s:
-            s.stride_ms = 1000.0 * d
-            s.flight_ms = 1000.0 * (d / 2.0 - s.contact_ms / 1000.0)
-    breaks = np.flatnonzero(stride > st.max_stride_s) + 1
-    groups = np.split(np.arange(len(steps)), breaks)
+    linked = stride <= st.max_stride_s
+    stride_ms = 1000.0 * stride
+    flight_ms = 1000.0 * (stride / 2.0 - tc[:-1])
+    for s, ok, d_ms, f_ms in zip(steps[:-1], linked.tolist(), stride_ms, flight_ms, strict=True):
+        if ok:
+            s.stride_ms, s.flight_ms = d_ms, f_ms
+    breaks = (np.flatnonzero(stride > st.max_stride_s) + 1).tolist()
     bouts: list[Bout] = []
-    for g in groups:
-        if len(g) < st.min_bout_steps:
-            for i in g:
-                steps[i].bout_index = -1
+    for a, b in zip([0, *breaks], [*breaks, len(steps)], strict=True):
+        n = b - a  # steps a..b-1
+        if n < st.min_bout_steps:
+            for s in steps[a:b]:
+                s.bout_index = -1
             continue
-        strides = np.array([steps[i].stride_ms for i in g[:-1] if steps[i].stride_ms])
-        duty = tc[g[:-1]] / (strides / 1000.0) if len(strides) == len(g) - 1 else None
+        strides = stride_ms[a : b - 1]
+        strides = strides[linked[a : b - 1] & (strides != 0)]
+        duty = tc[a : b - 1] / (strides / 1000.0) if len(strides) == n - 1 else None
         run_steps = duty is not None and np.mean(duty < st.run_duty_max) > 0.5
         kind = "run" if run_steps else "walk"
-        mid = tc[g[len(g) // 4 : max(len(g) // 4 + 1, 3 * len(g) // 4)]]
+        mid = tc[a + n // 4 : a + max(n // 4 + 1, 3 * n // 4)]
         ref = float(np.median(mid))
-        steady = np.ones(len(g), bool)
+        steady = np.ones(n, bool)
         if kind == "run":
-            off = np.abs(tc[g] - ref) > st.steady_tol * ref
+            off = np.abs(tc[a:b] - ref) > st.steady_tol * ref
             # Only the ends: the ramp-up and the slowing down.
             k = 0
-            while k < len(g) and off[k]:
+            while k < n and off[k]:
                 steady[k] = False
                 k += 1
-            k = len(g) - 1
+            k = n - 1
             while k >= 0 and off[k]:
                 steady[k] = False
                 k -= 1
-        for j, i in enumerate(g):
-            steps[i].bout_index = len(bouts)
-            steps[i].kind = kind
-            steps[i].steady = bool(steady[j])
+        for s, sd in zip(steps[a:b], steady.tolist(), strict=True):
+            s.bout_index = len(bouts)
+            s.kind = kind
+            s.steady = sd
         if not steady.any():  # no steady part: report the whole bout
             steady[:] = True
-        c = 1000.0 * tc[g][steady]
+        c = 1000.0 * tc[a:b][steady]
         sm = strides[steady[:-1]] if len(strides) else strides
         trend = float(np.polyfit(np.arange(len(c)), c, 1)[0]) if len(c) >= 3 else None
+        c_mean = c.mean()
+        sm_mean = sm.mean() if len(sm) else None
         bouts.append(
             Bout(
-                start_s=float(ic[g[0]]),
-                end_s=float(ic[g[-1]] + tc[g[-1]]),
-                steps=int(len(g)),
+                start_s=float(ic[a]),
+                end_s=float(ic[b - 1] + tc[b - 1]),
+                steps=n,
                 kind=kind,
-                steady_steps=int(steady.sum()),
-                contact_ms_mean=float(c.mean()),
+                steady_steps=int(np.count_nonzero(steady)),
+                contact_ms_mean=float(c_mean),
                 contact_ms_median=float(np.median(c)),
                 contact_ms_sd=float(c.std(ddof=1)) if len(c) > 1 else 0.0,
-                stride_ms_mean=float(sm.mean()) if len(sm) else None,
-                cadence_spm=float(2 * 60000.0 / sm.mean()) if len(sm) else None,
-                duty_factor=float(c.mean() / sm.mean()) if len(sm) else None,
+                stride_ms_mean=float(sm_mean) if len(sm) else None,
+                cadence_spm=float(2 * 60000.0 / sm_mean) if len(sm) else None,
+                duty_factor=float(c_mean / sm_mean) if len(sm) else None,
                 contact_trend_ms_per_step=trend,
             )
         )

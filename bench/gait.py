@@ -1,6 +1,6 @@
 """Strides/walk benchmark: step events against synthetic force-plate truth, and speed.
 
-Run: ``python bench/gait.py [--sessions N] [--no-speed]``
+Run: ``python bench/gait.py [--sessions N] [--no-speed] [--speed-repeats R]``
 
 Accuracy: N random strides sessions per rate (100, 200, 400, 1000 Hz; rearfoot, midfoot
 and forefoot strikers, easy pace to sprint, with the walk-back recovery and standing) and
@@ -13,7 +13,9 @@ and MAE, in ms, for running contacts (steady and all) and walking contacts apart
 The real walking recording with motion-capture reference, side by side with gaitmap's
 detectors, is ``bench/gaitmap_walking.py``.
 
-Speed: one hour of running strides at 1 kHz, analysis after loading, one core.
+Speed: one hour of running strides at 1 kHz, analysis after loading, one core: the first
+call (what a one-shot run sees, including the first touch of the memory it allocates) and
+the best of ``R`` calls (steady state, less sensitive to other load on the machine).
 """
 
 from __future__ import annotations
@@ -123,16 +125,19 @@ def accuracy(n_sessions: int) -> None:
     )
 
 
-def speed() -> None:
+def speed(repeats: int = 3) -> None:
     rng = np.random.default_rng(5)
     rec, _ = strides_session(5, 1000.0, setup=random_strides_setup(rng, n_reps=2), mounting="laces")
     t, acc, gyr = tile_hour(rec)
-    t0 = time.perf_counter()
-    res = analyze_gait(t, acc, gyr, fs_hz=1000.0)
-    ours = time.perf_counter() - t0
+    seconds = []
+    for _ in range(max(1, repeats)):
+        t0 = time.perf_counter()
+        res = analyze_gait(t, acc, gyr, fs_hz=1000.0)
+        seconds.append(time.perf_counter() - t0)
+    best = f", best of {len(seconds)} {min(seconds):.2f} s" if len(seconds) > 1 else ""
     print(
         f"\nSpeed: one hour of strides at 1 kHz ({len(t) / 1e6:.2f} M samples,"
-        f" {len(res.steps)} contacts): {ours:.2f} s (target < 1 s)"
+        f" {len(res.steps)} contacts): first call {seconds[0]:.2f} s{best} (target < 1 s)"
     )
 
 
@@ -140,7 +145,8 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--sessions", type=int, default=4)
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--speed-repeats", type=int, default=3, help="calls timed in the speed part")
     a = ap.parse_args()
     accuracy(a.sessions)
     if not a.no_speed:
-        speed()
+        speed(a.speed_repeats)
