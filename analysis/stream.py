@@ -28,9 +28,18 @@ Contract (tested in ``tests/test_live.py``):
 * **What counts as "complete".** Heel raise: ``end_s`` (the pitch back below 10 % of the
   excursion) at least ``margin_s`` before the newest sample; the rep's ``rest`` (which
   needs the next rep) and its set-level flags (``partial``, ``clean``) are only final in
-  ``finish()``. Pogo: the take-off at least ``margin_s`` before the newest sample, in a
-  round of at least three contacts (the first two of a round come with the third, as the
-  batch analysis only calls three hops in a row a round).
+  ``finish()``. Pogo: the take-off at least ``margin_s`` before the newest sample.
+* **Provisional contacts (pogo).** The batch analysis keeps only rounds of three hops in
+  a row (``PogoSettings.min_round_contacts``); live runs use the same settings but with
+  ``min_round_contacts=1``, so they also see a round's first two contacts. Those are
+  announced at once with ``status="provisional"``, then returned again (same ``number``,
+  ``resolved_at_s`` set) ``confirmed`` when the round's third is announced, or
+  ``retracted`` when no contact follows within a flight (steps, a stumble). They come
+  only from a run with the trusted fit (a window run with the reference run's fit, or a
+  run that vouches for its own with contacts in a round), and only with a contact time
+  within 0.5-1.6 times that of the last confirmed contacts; else they wait for their
+  round as before. Until a fit exists (a session's first round) they wait too.
+  :func:`match_events` reports retracted events apart.
 
 Guards against announcing from a bad fit (details in the methods): heel raise, once a
 run with a strong sign cue set the reference axis, runs whose own cue is weak take its
@@ -65,7 +74,7 @@ the terminal or the CLI.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -89,6 +98,12 @@ _LEAD_S = 1.0
 _ARM_TOL_M = 0.08
 #: How far a run may move the end of an announced event and it is still the same one, s.
 _SEPARATION_S = -0.05
+#: A retracted event whose end is this close to a final event's was that event, s.
+_SAME_S = 0.05
+#: Pogo: a contact not yet in a round is shown (provisionally) only when its contact time
+#: is within these ratios of the median of the last _RECENT_N confirmed contacts.
+_CONTACT_RATIO = (0.5, 1.6)
+_RECENT_N = 10
 
 
 @dataclass(frozen=True)
@@ -118,6 +133,17 @@ class LiveEvent:
         ``{"up", "hold", "down"}`` -> pass/fail against the prescription (None: no tempo).
     fast_phases : tuple of str
         Phases quicker than the prescription by more than the tolerance.
+    status : {'confirmed', 'provisional', 'retracted'}
+        Pogo: a contact before its round is established (the first two of a round: the
+        batch analysis only keeps rounds of ``min_round_contacts`` in a row) is announced
+        at once as ``provisional``, then ``confirmed`` when the round's third contact is
+        announced, or ``retracted`` when the round ends short (steps, a stumble). Reps,
+        and contacts of an established round, are ``confirmed`` from the start.
+    resolved_at_s : float or None
+        When a provisional event was confirmed or retracted (buffer time, s). Set only on
+        a status change: the event returned again by :meth:`StreamAnalyzer.add` /
+        :meth:`~StreamAnalyzer.update` with the same ``number`` and ``announced_at_s``
+        (the first showing).
     item : Rep or Contact
         The batch analysis' object from the run that announced it.
     """
@@ -136,7 +162,24 @@ class LiveEvent:
     flight_before_ms: float | None = None
     tempo_pass: dict[str, bool | None] | None = None
     fast_phases: tuple[str, ...] = ()
+    status: str = "confirmed"
+    resolved_at_s: float | None = None
     item: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def provisional(self) -> bool:
+        """Shown before its round was established; may still be retracted."""
+        return self.status == "provisional"
+
+    @property
+    def retracted(self) -> bool:
+        """Shown as provisional, then withdrawn: the final analysis will not have it."""
+        return self.status == "retracted"
+
+    @property
+    def is_update(self) -> bool:
+        """A status change (confirmed or retracted) of an event announced earlier."""
+        return self.resolved_at_s is not None
 
     @property
     def too_fast(self) -> bool:
@@ -145,7 +188,8 @@ class LiveEvent:
 
     @property
     def latency_s(self) -> float:
-        """Buffer time from the end of the movement to the announcement, s."""
+        """Buffer time from the end of the movement to its first showing (provisional or
+        not), s."""
         return self.announced_at_s - self.end_s
 
 
@@ -164,10 +208,23 @@ class EventMatch:
 
 @dataclass(frozen=True)
 class MatchReport:
-    """:func:`match_events` of the announced events against the final analysis."""
+    """:func:`match_events` of the announced events against the final analysis.
+
+    ``matches``: every event not retracted (confirmed, or still provisional when the
+    stream ended), as before provisional contacts; ``missed``: final events none of those
+    announced; ``retracted``: events shown as provisional and then withdrawn, each with
+    the final event at its place if there is one (withdrawn wrongly: it is also in
+    ``missed``).
+    """
 
     matches: tuple[EventMatch, ...]
-    missed: tuple[Rep | Contact, ...]  # final events never announced
+    missed: tuple[Rep | Contact, ...]  # final events never announced (or retracted)
+    retracted: tuple[EventMatch, ...] = ()
+
+    @property
+    def wrongly_retracted(self) -> tuple[LiveEvent, ...]:
+        """Retracted events the final analysis has after all."""
+        return tuple(m.event for m in self.retracted if m.final is not None)
 
     @property
     def max_diff_s(self) -> float:
@@ -210,32 +267,42 @@ def match_events(
     """Pair announced events with the final analysis' reps or contacts.
 
     Each event is paired with the final item whose end is nearest, within ``tol_s``
-    (a pairing distance, not the accuracy: see :attr:`MatchReport.max_diff_s`).
+    (a pairing distance, not the accuracy: see :attr:`MatchReport.max_diff_s`). Retracted
+    events are paired apart (with the final items the others left, ends within
+    ``_SAME_S``: the same contact, not a neighbour), in :attr:`MatchReport.retracted`;
+    they count neither as unmatched nor as announcing a final event.
     """
     kind = "rep" if isinstance(final, HeelRaiseResult) else "contact"
     items = final.reps if kind == "rep" else final.contacts
     ends = np.array([_end_of(kind, it) for it in items], dtype=float)
     used: set[int] = set()
-    matches = []
-    for ev in events:
-        best = None
-        if len(ends):
-            k = int(np.nanargmin(np.abs(ends - ev.end_s))) if np.isfinite(ends).any() else -1
-            if k >= 0 and abs(ends[k] - ev.end_s) <= tol_s and k not in used:
-                best = k
-        if best is None:
-            matches.append(EventMatch(ev, None, float("nan")))
-            continue
-        used.add(best)
-        ft = _times(kind, items[best])
-        diffs = [
-            abs(ev.times_s[key] - v)
-            for key, v in ft.items()
-            if v is not None and ev.times_s.get(key) is not None
-        ]
-        matches.append(EventMatch(ev, items[best], max(diffs) if diffs else float("nan")))
+
+    def pair(evs: list[LiveEvent], taken: set[int], tol_s: float) -> list[EventMatch]:
+        out = []
+        for ev in evs:
+            best = None
+            if len(ends):
+                d = np.abs(ends - ev.end_s)
+                k = int(np.nanargmin(d)) if np.isfinite(d).any() else -1
+                if k >= 0 and d[k] <= tol_s and k not in taken:
+                    best = k
+            if best is None:
+                out.append(EventMatch(ev, None, float("nan")))
+                continue
+            taken.add(best)
+            ft = _times(kind, items[best])
+            diffs = [
+                abs(ev.times_s[key] - v)
+                for key, v in ft.items()
+                if v is not None and ev.times_s.get(key) is not None
+            ]
+            out.append(EventMatch(ev, items[best], max(diffs) if diffs else float("nan")))
+        return out
+
+    matches = pair([ev for ev in events if not ev.retracted], used, tol_s)
     missed = tuple(it for k, it in enumerate(items) if k not in used)
-    return MatchReport(tuple(matches), missed)
+    retracted = pair([ev for ev in events if ev.retracted], set(used), min(tol_s, _SAME_S))
+    return MatchReport(tuple(matches), missed, tuple(retracted))
 
 
 class _Buffer:
@@ -298,7 +365,8 @@ class StreamAnalyzer:
     Attributes
     ----------
     events : list of LiveEvent
-        Everything announced, in order.
+        Everything announced, in order of first showing, each in its current status
+        (pogo: provisional contacts become confirmed or retracted).
     runs : int
         Batch runs so far; ``analysis_cpu_s`` their CPU time (thread time), s.
     last_result : HeelRaiseResult or PogoResult or None
@@ -345,6 +413,12 @@ class StreamAnalyzer:
         self.margin_s = float(margin_s)
         self.hr_settings = heel_raise_settings or HeelRaiseSettings()
         self.pogo_settings = pogo_settings or PogoSettings()
+        # Pogo: live runs keep every contact, also those not (yet) in a round of
+        # min_round_contacts; the stream announces those as provisional and confirms or
+        # retracts them (finish() keeps the batch analysis' settings).
+        self._live_pogo_settings = replace(self.pogo_settings, min_round_contacts=1)
+        self._round: list[int] = []  # pogo: indices in events of the current live round
+        self._recent_contact_ms: list[float] = []  # pogo: the last confirmed contacts
         self._buf = _Buffer(int(capacity_s * fs_hz))
         self.events: list[LiveEvent] = []
         self.runs = 0
@@ -501,7 +575,7 @@ class StreamAnalyzer:
                 lateral_hint=self._ref_lateral if self._ref_strong and not final else None,
             )
         else:
-            an = PogoAnalyzer(self.pogo_settings)
+            an = PogoAnalyzer(self.pogo_settings if final else self._live_pogo_settings)
             res = an.analyze(
                 t,
                 acc,
@@ -570,20 +644,35 @@ class StreamAnalyzer:
         # nothing new: its pitch would turn the tracking of the next rep upside down.)
         flipped = self.kind == "rep" and self._ref_lateral is not None
         flipped = flipped and float(res.alignment.lateral @ self._ref_lateral) <= 0
+        # (Pogo: a run that is not checked saw no landing, so it cannot have missed the
+        # contact that would continue a short round: see _close_short_round.)
+        trusted = True
         if fresh or lo <= self._lo_ref or landings or flipped:
-            check = self._check_alignment if self.kind == "rep" else self._check_lever_arm
-            res, an, lo_checked, trusted = check(res, an, lo, now)
+            if self.kind == "rep":
+                res, an, lo_checked, trusted = self._check_alignment(res, an, lo, now)
+            else:
+                res, an, lo_checked, trusted = self._check_lever_arm(res, an, lo, now, fixed)
             if lo_checked != lo:
                 lo, fresh = lo_checked, self._fresh(res, lo_checked, now)
             if not trusted:
                 fresh = []
         self.last_result = res
         new: list[LiveEvent] = []
+        out: list[LiveEvent] = []  # new events and status changes, in order
+        sizes = self._round_sizes(res, now) if self.kind == "contact" else {}
         for it, prev in fresh:
             ev = self._event(it, prev, now)
+            if self.kind == "contact":
+                established = sizes.get(it.round_index, 0) >= self.pogo_settings.min_round_contacts
+                if not established and not self._plausible(ev):
+                    break  # (nor any later one: it would hide this contact for good)
+                ev = self._join_round(ev, now, out, established)
             self.events.append(ev)
             new.append(ev)
+            out.append(ev)
             self._last_end = ev.end_s
+        if self.kind == "contact" and trusted:
+            self._close_short_round(res, now, out)
         if self.exercise == "heel-raise":
             self._retrack_pitch(an, res, announced=bool(new))
         else:
@@ -601,7 +690,83 @@ class StreamAnalyzer:
                 if last.flight_before_ms is not None:
                     flight_s = max(flight_s, last.flight_before_ms / 1000.0)
                 self._next_takeoff_s = last.end_s + flight_s + self._contact_s
-        return new
+        return out
+
+    # -- pogo: provisional contacts ---------------------------------------------------------
+
+    def _round_sizes(self, res: PogoResult, now: float) -> dict[int, int]:
+        """Pogo: complete contacts per round of a run (its round_index: every group)."""
+        sizes: dict[int, int] = {}
+        for c in res.contacts:
+            if c.takeoff_s <= now - self.margin_s:
+                sizes[c.round_index] = sizes.get(c.round_index, 0) + 1
+        return sizes
+
+    def _plausible(self, ev: LiveEvent) -> bool:
+        """Pogo: a contact not yet in a round may be shown (provisionally) when its
+        contact time is within ``_CONTACT_RATIO`` of the median of the last confirmed
+        contacts (the same athlete's hops). A stale fit can take a round's take-off from
+        standing and its flight for a contact (about twice as long): such a one waits for
+        the round, as every contact did before, when a run will have fitted afresh."""
+        if not self._recent_contact_ms:
+            return True
+        ref = float(np.median(self._recent_contact_ms))
+        lo, hi = _CONTACT_RATIO
+        return ev.contact_ms is not None and lo * ref <= ev.contact_ms <= hi * ref
+
+    def _join_round(
+        self, ev: LiveEvent, now: float, out: list[LiveEvent], established: bool = False
+    ) -> LiveEvent:
+        """Pogo: a new contact's place in the live round, and its status.
+
+        The batch analysis keeps only rounds of ``min_round_contacts`` (3) in a row: a
+        contact is in the round of the announced one before it when it landed within
+        ``max_flight_s`` of that take-off (as ``_group_rounds`` has it). Until the round
+        has that many (or the run that found it has that many in its round:
+        ``established``), its contacts are provisional; the contact that completes it
+        confirms them (status changes appended to ``out``, before it). A contact past that
+        flight ends the round before it (retracted if short)."""
+        st = self.pogo_settings
+        if self._round:
+            last = self.events[self._round[-1]]
+            if ev.start_s - last.end_s > st.max_flight_s:
+                self._end_round(now, out)
+        self._round.append(len(self.events))
+        if len(self._round) < st.min_round_contacts and not established:
+            return replace(ev, status="provisional")
+        for k in self._round[:-1]:
+            if self.events[k].provisional:
+                self.events[k] = replace(self.events[k], status="confirmed", resolved_at_s=now)
+                out.append(self.events[k])
+                self._recent_contact_ms.append(float(self.events[k].contact_ms))
+        self._recent_contact_ms.append(float(ev.contact_ms))
+        del self._recent_contact_ms[:-_RECENT_N]
+        return ev
+
+    def _end_round(self, now: float, out: list[LiveEvent]) -> None:
+        """Pogo: the live round is over; its contacts still provisional are retracted."""
+        for k in self._round:
+            if self.events[k].provisional:
+                self.events[k] = replace(self.events[k], status="retracted", resolved_at_s=now)
+                out.append(self.events[k])
+        self._round = []
+
+    def _close_short_round(self, res: PogoResult, now: float, out: list[LiveEvent]) -> None:
+        """Pogo: after a trusted run, retract a round still short of
+        ``min_round_contacts`` once no contact can continue it any more: a landing within
+        ``max_flight_s`` of its last take-off would have taken off within ``max_contact_s``
+        (longer is a final landing), complete ``margin_s`` later, and this run, which saw
+        the samples, found none (one it found but did not show keeps the round open)."""
+        st = self.pogo_settings
+        if not self._round or len(self._round) >= st.min_round_contacts:
+            return
+        last = self.events[self._round[-1]]
+        if now - self.margin_s <= last.end_s + st.max_flight_s + st.max_contact_s + 0.05:
+            return
+        for c in res.contacts:
+            if last.end_s + _SAME_S < c.landing_s <= last.end_s + st.max_flight_s:
+                return
+        self._end_round(now, out)
 
     def _check_alignment(self, res, an, lo: int, now: float):
         """Heel raise: the run to announce from, and whether to trust it.
@@ -688,7 +853,7 @@ class StreamAnalyzer:
             self.runs += 1
             self._ref_t = now
 
-    def _check_lever_arm(self, res, an, lo: int, now: float):
+    def _check_lever_arm(self, res, an, lo: int, now: float, fixed: bool = False):
         """Pogo: the run to announce from, and whether to trust it.
 
         Everything hangs on the lever arm (the sensor's position from the ball), which a
@@ -701,6 +866,12 @@ class StreamAnalyzer:
         run that agrees makes its fit the one window runs use (they then need not fit); a
         fit that disagrees is a candidate, and until a run agrees with one or the other,
         window runs fit again.
+
+        Only runs with contacts in a round (:meth:`_in_rounds`) vouch for a fit: a round's
+        first impacts are too few to fit one. A window run with the reference run's fit
+        (``fixed``) that finds contacts not yet in a round, and is not replaced by a
+        reference run, is trusted: its fit is the reference (its contacts are shown
+        provisionally).
         """
         tol = _ARM_TOL_M
 
@@ -709,7 +880,7 @@ class StreamAnalyzer:
 
         arm = np.asarray(res.lever_arm_m, dtype=np.float64)
         ref = self._ref_arm
-        if res.contacts and near(arm, ref):
+        if self._in_rounds(res) and near(arm, ref):
             self._set_reference(res, an, lo)
             self._cand_arm = None  # confirmed: a fit that disagreed was the odd one
             return res, an, lo, True
@@ -720,7 +891,10 @@ class StreamAnalyzer:
             if whole is not None:
                 res, an, lo = whole
                 arm = np.asarray(res.lever_arm_m, dtype=np.float64)
-        if not res.contacts:
+                fixed = False
+        if fixed and res.contacts:
+            return res, an, lo, True
+        if not self._in_rounds(res):
             return res, an, lo, False
         if near(arm, ref) or near(arm, self._cand_arm):
             if not near(arm, ref):
@@ -730,6 +904,17 @@ class StreamAnalyzer:
             return res, an, lo, True
         self._cand_arm = arm
         return res, an, lo, False
+
+    def _in_rounds(self, res: PogoResult) -> bool:
+        """Pogo: the run found contacts in a round (``min_round_contacts`` in a row): the
+        batch analysis would keep them. Only such runs vouch for their own fit (a round
+        start has too few impacts for one); its contacts not yet in a round are announced
+        from it, provisionally, once it is trusted."""
+        need = self.pogo_settings.min_round_contacts
+        if need <= 1:
+            return bool(res.contacts)
+        counts = np.bincount([c.round_index for c in res.contacts], minlength=1)
+        return bool((counts >= need).any())
 
     def _set_reference(self, res: PogoResult, an: PogoAnalyzer, lo: int) -> None:
         """Pogo: a trusted run's lever arm is the reference; a reference run's fit (on

@@ -104,11 +104,13 @@ class RecordConfig:
 class SensorRecording:
     """One sensor's recording, its offline analysis and how the live analysis compared.
 
-    ``events``: what was announced live; ``event_host_s``: when each was shown (host
-    clock, s); ``latency_s``: from the end of the movement (sensor time mapped to the host
-    clock through the packets' arrival envelope, which includes the link's minimum delay)
-    to that moment. ``live_equals_offline``: the live final result (``finish()``) equals
-    the offline analysis of the saved file.
+    ``events``: what was announced live, in its final status (pogo: contacts shown
+    provisionally before their round was established, then confirmed or retracted);
+    ``event_host_s``: when each was first shown (host clock, s); ``latency_s``: from the
+    end of the movement (sensor time mapped to the host clock through the packets'
+    arrival envelope, which includes the link's minimum delay) to that moment.
+    ``live_equals_offline``: the live final result (``finish()``) equals the offline
+    analysis of the saved file.
     """
 
     side: str
@@ -244,12 +246,23 @@ def _fmt(x: float | None, fmt: str = "{:.1f}") -> str:
     return "-" if x is None else fmt.format(x)
 
 
+#: How the live view tells a contact shown before its round was established.
+PROVISIONAL_NOTE = "round starting? (counts once 3 hops in a row)"
+
+
 def describe_event(ev: LiveEvent, tempo: TempoPrescription | None) -> str:
-    """One line for a rep or contact (plain view, logs)."""
+    """One line for a rep or contact (plain view, logs), or for a status change of a
+    contact shown provisionally (confirmed, or withdrawn: not in the results)."""
     if ev.kind == "contact":
+        if ev.is_update:
+            if ev.retracted:
+                return f"contact {ev.number} withdrawn: no round (fewer than 3 hops in a row)"
+            return f"contact {ev.number} confirmed: round under way"
         text = f"contact {ev.number}: {ev.contact_ms:.0f} ms"
         if ev.flight_before_ms is not None:
             text += f", flight before {ev.flight_before_ms:.0f} ms"
+        if ev.provisional:
+            text += f"  {PROVISIONAL_NOTE}"
         return text
     text = (
         f"rep {ev.number}: up {_fmt(ev.up_s)} s, hold {_fmt(ev.hold_s)} s, "
@@ -375,12 +388,23 @@ class RichView(PlainView):
                     last, verdict = "-", Text("-")
                 tab.add_row(name, s.link, n, phase, pitch, last, verdict)
             else:
+                # Contacts before their round is established are marked "?" (dim, and
+                # counted apart): they are withdrawn if no round of 3 hops follows.
                 ev = evs[-1] if evs else None
-                recent = " ".join(f"{e.contact_ms:.0f}" for e in evs[-5:]) or "-"
+                recent = Text()
+                for e in evs[-5:]:
+                    recent.append(
+                        f"{e.contact_ms:.0f}" + ("? " if e.provisional else " "),
+                        "dim yellow" if e.provisional else "",
+                    )
                 flight = _fmt(ev.flight_before_ms, "{:.0f}") if ev else "-"
-                tab.add_row(
-                    name, s.link, n, _fmt(ev.contact_ms if ev else None, "{:.0f}"), flight, recent
-                )
+                last = Text(_fmt(ev.contact_ms if ev else None, "{:.0f}"))
+                n_prov = sum(e.provisional for e in evs)
+                if s.stream and n_prov:
+                    n = f"{len(evs) - n_prov} + {n_prov}?"
+                if ev is not None and ev.provisional:
+                    last.append("?  " + PROVISIONAL_NOTE, "dim yellow")
+                tab.add_row(name, s.link, n, last, flight, recent if evs else Text("-"))
         from rich.console import Group
 
         parts: list[Any] = [tab]
@@ -394,7 +418,15 @@ class RichView(PlainView):
             self.live.update(self._render(), refresh=True)
 
     def event(self, s: _Sensor, ev: LiveEvent) -> None:
-        self.last.setdefault(s.side, []).append(ev)
+        evs = self.last.setdefault(s.side, [])
+        if ev.is_update:  # a provisional contact confirmed or withdrawn
+            evs[:] = [ev if e.number == ev.number else e for e in evs]
+            if ev.retracted:  # not in the results: off the count and the recent contacts
+                evs[:] = [e for e in evs if e.number != ev.number]
+                self.notes.append(f"{s.side}: {describe_event(ev, None)}")
+            self._refresh()
+            return
+        evs.append(ev)
         if ev.too_fast:
             self.warning = f"{s.side} rep {ev.number} too fast: " + ", ".join(
                 f"{k}" for k in ev.fast_phases
@@ -708,10 +740,13 @@ async def record(
 
 
 def _show(events, view: PlainView, clock, on_event) -> None:
+    """Show what the runs announced; a new event's host time is its first showing (a
+    status change, ``ev.is_update``, of a provisional contact is shown, not timed)."""
     for s, ev in events:
         view.event(s, ev)
         t = clock()
-        s.event_host_s.append(t)
+        if not ev.is_update:
+            s.event_host_s.append(t)
         if on_event is not None:
             on_event(s.side, ev, t)
     events.clear()
@@ -839,7 +874,10 @@ def report_text(result: RecordResult, cfg: RecordConfig) -> str:
         kind = "reps" if result.exercise == "heel-raise" else "contacts"
         n_final = len(sr.offline.reps if result.exercise == "heel-raise" else sr.offline.contacts)
         m = sr.match
-        text = f"live {sr.side}: {len(sr.events)} {kind} announced, {n_final} in the saved file"
+        shown = [e for e in sr.events if not e.retracted]
+        text = f"live {sr.side}: {len(shown)} {kind} announced, {n_final} in the saved file"
+        if m.retracted:
+            text += f" ({len(m.retracted)} more shown provisionally and withdrawn)"
         if m.agrees(1e-3):
             text += f"; every one announced within {1e3 * m.max_diff_s:.1f} ms of the final"
         else:
@@ -992,7 +1030,8 @@ def _run_recording(cfg: RecordConfig, args: argparse.Namespace, backend, make_co
             make = heel_raise_json if cfg.exercise == "heel-raise" else pogo_json
             obj = make(sr.offline, source=str(sr.csv_path))
             obj["live"] = {
-                "announced": len(sr.events),
+                "announced": sum(not e.retracted for e in sr.events),
+                "retracted": sum(e.retracted for e in sr.events),
                 "matches_final": sr.match.agrees(1e-3) if sr.match else None,
                 "max_difference_s": sr.match.max_diff_s if sr.match else None,
                 "median_latency_s": float(np.median(sr.latency_s)) if sr.latency_s else None,

@@ -118,10 +118,149 @@ def test_stream_pogo_equals_batch():
         e.contact_ms == pytest.approx(c.contact_ms, abs=1.0)
         for e, c in zip(sa.events, batch.contacts, strict=True)
     )
-    # A round needs three contacts, so the first two wait for the third; from then on
-    # each contact is shown soon after its take-off.
+    # The session's first round: before any fit of the sensor's mounting (a few hops
+    # make one), the first two contacts wait for the third; from then on each contact is
+    # shown soon after its take-off.
     assert float(np.median([e.latency_s for e in sa.events[2:]])) < 0.1
     assert max(e.latency_s for e in sa.events[2:]) < 0.2
+    assert all(e.status == "confirmed" for e in sa.events)
+
+
+@pytest.fixture(scope="module")
+def pogo_rounds():
+    """Three rounds of pogo hops with walking and standing between (400 Hz), fed to the
+    stream in random chunks; every event as first shown, by number."""
+    from imu.synth.hops import PogoSetup, pogo_session
+
+    setup = PogoSetup(n_rounds=3, round_s=6.0, rest_between_rounds_s=12.0)
+    rec, truth = pogo_session(2, fs_hz=400.0, setup=setup)
+    sa = StreamAnalyzer("pogo", fs_hz=rec.fs_hz)
+    first: dict[int, object] = {}
+    rng = np.random.default_rng(2)
+    i, n = 0, len(rec)
+    while i < n:
+        j = min(n, i + int(rng.integers(1, int(0.06 * rec.fs_hz))))
+        for ev in sa.add(rec.t_s[i:j], rec.acc_mps2[i:j], rec.gyr_dps[i:j]):
+            if ev.is_update:
+                assert ev.number in first and ev.announced_at_s == first[ev.number].announced_at_s
+            else:
+                assert ev.number not in first
+                first[ev.number] = ev
+        i = j
+    return rec, truth, sa, first
+
+
+def test_stream_pogo_shows_each_rounds_first_contacts_at_once(pogo_rounds):
+    """Every contact of the final analysis is shown soon after its take-off, a round's
+    first two provisionally (a round is three in a row), confirmed by the third."""
+    rec, truth, sa, first = pogo_rounds
+    final = analyze_pogo(rec.t_s, rec.acc_mps2, rec.gyr_dps, fs_hz=rec.fs_hz)
+    assert len(final.rounds) == 3 and len(final.contacts) == len(truth["contacts"])
+    report = match_events(sa.events, final)
+    assert report.agrees(1e-3), (report.max_diff_s, report.unmatched, report.missed)
+    assert not report.retracted and all(e.status == "confirmed" for e in sa.events)
+    by_final = {id(m.final): m.event for m in report.matches}
+    for r in range(3):
+        members = [c for c in final.contacts if c.round_index == r]
+        shown = [first[by_final[id(c)].number] for c in members]
+        # Buffer time from the take-off to the first showing (margin + chunk + runs).
+        lat = [e.latency_s for e in shown]
+        if r == 0:
+            # The session's first round: no fit of the mounting before a few hops.
+            assert max(lat[2:]) < 0.15 and max(lat[:2]) < 1.5
+            continue
+        assert max(lat) < 0.15, (r, lat)
+        # The first two were shown provisionally, then confirmed when the third was shown.
+        third = shown[2]
+        for e in shown[:2]:
+            now = sa.events[e.number - 1]
+            assert e.status == "provisional" and now.status == "confirmed"
+            assert now.resolved_at_s == pytest.approx(third.announced_at_s)
+        assert all(e.status == "confirmed" for e in shown[2:])
+
+
+def test_stream_pogo_walking_and_standing_announce_nothing(pogo_rounds):
+    """Between rounds (standing, walking), nothing is shown, not even provisionally."""
+    rec, truth, sa, first = pogo_rounds
+    segs = [s for s in truth["segments"] if s["kind"] != "round"]
+    assert sum(s["end_s"] - s["start_s"] for s in segs if s["kind"] == "walking") > 8.0
+    rounds = [(r["first_takeoff_s"], r["end_s"]) for r in truth["rounds"]]
+    assert len(first) == len(sa.events) > 0
+    for ev in first.values():
+        # Each contact lies within a round (from its first take-off to its last landing).
+        assert any(a - 0.01 <= ev.start_s and ev.end_s <= b + 0.01 for a, b in rounds), ev
+        # and was shown at most 0.15 s after its take-off (no late "contacts" either).
+    quiet = [(s["start_s"], s["end_s"]) for s in segs]
+    shown_at = np.array([ev.announced_at_s for ev in first.values()])
+    for a, b in quiet:
+        # Nothing announced in a quiet stretch but the last contacts of the round before
+        # (within 1.5 s of its end).
+        late = shown_at[(shown_at > a + 1.5) & (shown_at < b)]
+        assert not len(late), (a, b, late)
+
+
+def test_match_events_reports_retracted_apart():
+    """A contact shown provisionally and withdrawn is neither unmatched nor a match."""
+    from dataclasses import replace
+
+    from analysis.pogo import Contact, PogoResult
+    from analysis.stream import LiveEvent
+
+    def contact(t0, t1):
+        return Contact(landing_s=t0, takeoff_s=t1, contact_ms=1e3 * (t1 - t0), flight_ms=None)
+
+    final = PogoResult(
+        sample_rate_hz=400.0,
+        contacts=[contact(10.0, 10.2), contact(10.5, 10.7), contact(11.0, 11.2)],
+        rounds=[],
+        lever_arm_m=np.zeros(3),
+        body_mass_kg=None,
+    )
+
+    def event(k, t0, t1, status):
+        times = {"landing_s": t0, "takeoff_s": t1}
+        return LiveEvent("contact", k, t0, t1, t1 + 0.05, times, status=status)
+
+    evs = [
+        event(1, 5.0, 5.2, "retracted"),  # a stumble: not in the final analysis
+        event(2, 10.0, 10.2, "confirmed"),
+        event(3, 10.5, 10.7, "confirmed"),
+        event(4, 11.0, 11.2, "provisional"),  # the stream ended before its round did
+    ]
+    report = match_events(evs, final)
+    assert report.agrees(1e-3) and len(report.matches) == 3
+    assert [m.event.number for m in report.retracted] == [1] and not report.wrongly_retracted
+    # A contact of the final analysis withdrawn live: missed, and wrongly retracted.
+    evs[2] = replace(evs[2], status="retracted", resolved_at_s=12.0)
+    report = match_events(evs, final)
+    assert not report.agrees(1e-3) and report.missed == (final.contacts[1],)
+    assert [e.number for e in report.wrongly_retracted] == [3]
+
+
+def test_views_tell_provisional_and_withdrawn_contacts():
+    import io
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from analysis.stream import LiveEvent
+    from cli.live import PlainView, RecordConfig, describe_event
+
+    times = {"landing_s": 1.0, "takeoff_s": 1.2}
+    ev = LiveEvent("contact", 1, 1.0, 1.2, 1.25, times, contact_ms=200.0, status="provisional")
+    assert "round starting?" in describe_event(ev, None)
+    done = replace(ev, status="retracted", resolved_at_s=2.5)
+    assert describe_event(done, None) == (
+        "contact 1 withdrawn: no round (fewer than 3 hops in a row)"
+    )
+    ok = replace(ev, status="confirmed", resolved_at_s=2.0)
+    assert "confirmed" in describe_event(ok, None)
+    out = io.StringIO()
+    view = PlainView(RecordConfig(exercise="pogo"), out)
+    s = SimpleNamespace(side="left")
+    for e in (ev, done):
+        view.event(s, e)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("[left] contact 1: 200 ms") and "withdrawn" in lines[1]
 
 
 def test_pogo_with_a_given_lever_arm_finds_the_fitted_contacts():
