@@ -7,7 +7,6 @@ tests, which run ``python -m imu.emulator`` in a subprocess and reach it over TC
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -21,6 +20,7 @@ pytest.importorskip("bumble")
 
 from bleak import BleakClient, BleakScanner  # noqa: E402
 from bumble.link import LocalLink  # noqa: E402
+from procs import spawn, wait_line  # noqa: E402
 
 from imu import protocol as P  # noqa: E402
 from imu.emulator import (  # noqa: E402
@@ -387,37 +387,16 @@ def test_ring_buffer_overflow_drops_oldest_whole_packets():
 # ---------------------------------------------------------------------------------------------
 
 
-def _spawn(args: list[str], env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, *args],
-        cwd=REPO,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def _wait_line(proc: subprocess.Popen, prefix: str, timeout_s: float = 20.0) -> str:
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout_s:
-        line = proc.stdout.readline()
-        if not line:
-            if proc.poll() is not None:
-                break
-            continue
-        if line.startswith(prefix):
-            return line.strip()
-    raise AssertionError(f"no {prefix!r} line from {proc.args}")
-
-
 @pytest.fixture
 def emulator_process(tmp_path):
     csv = tmp_path / "replay.csv"
     write_recording(csv, wave_recording(20))
-    proc = _spawn(["-m", "imu.emulator", "--port", "0", "--replay", str(csv), "--side", "left"])
+    proc = spawn(
+        ["-m", "imu.emulator", "--port", "0", "--replay", str(csv), "--side", "left"],
+        merge_stderr=True,
+    )
     try:
-        line = _wait_line(proc, "listening on ")
+        line = wait_line(proc, "listening on ")
         yield line.split()[-1]  # tcp:127.0.0.1:PORT
     finally:
         proc.send_signal(signal.SIGINT)
@@ -453,9 +432,13 @@ def test_tcp_emulator_subprocess_and_recorder_killed(emulator_process, tmp_path)
     from imu.rawlog import read_rawlog
 
     log_path = tmp_path / "killed.rawlog"
-    rec = _spawn(["-c", RECORDER, str(log_path)], env={"ANKLE_BLE_EMULATOR": emulator_process})
+    rec = spawn(
+        ["-c", RECORDER, str(log_path)],
+        env={"ANKLE_BLE_EMULATOR": emulator_process},
+        merge_stderr=True,
+    )
     try:
-        _wait_line(rec, "streaming")
+        wait_line(rec, "streaming")
         time.sleep(1.0)
         rec.send_signal(signal.SIGKILL)
         rec.wait(5)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from procs import spawn, wait_line
 
 from analysis.heel_raise import analyze_heel_raises
 from analysis.pogo import analyze_pogo
@@ -473,42 +474,18 @@ def test_recover_bad_file_is_one_line(tmp_path):
 # ---------------------------------------------------------------------------------------------
 
 
-def _spawn(args: list[str], **kw) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, *args],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        **kw,
-    )
-
-
-def _wait_line(proc: subprocess.Popen, prefix: str, timeout_s: float = 20.0) -> str:
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout_s:
-        line = proc.stdout.readline()
-        if not line:
-            if proc.poll() is not None:
-                break
-            continue
-        if line.startswith(prefix):
-            return line.strip()
-    raise AssertionError(f"no {prefix!r} line from {proc.args}: {proc.stderr.read()}")
-
-
 @pytest.fixture(scope="module")
 def emulator_process(emu, tmp_path_factory):
     """`python -m imu.emulator --port 0` replaying a heel-raise set at 4x real time."""
     csv = tmp_path_factory.mktemp("emu") / "replay.csv"
     rec, _ = one_set(5, 400.0, reps=6)
     write_recording(csv, rec)
-    proc = _spawn(
+    proc = spawn(
         ["-m", "imu.emulator", "--port", "0", "--replay", str(csv), "--side", "left"]
         + ["--speed", "4", "--report-every", "0"]
     )
     try:
-        yield _wait_line(proc, "listening on ").split()[-1]
+        yield wait_line(proc, "listening on ").split()[-1]
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -549,9 +526,9 @@ def test_ctrl_c_saves_everything_without_traceback(emulator_process, tmp_path):
     out = tmp_path / "ctrlc.csv"
     args = ["-m", "cli.main", "record", "--emulator", emulator_process, "--rate-hz", "400"]
     args += ["--tempo", "2-1-3-0", "--out", str(out)]
-    proc = _spawn(args)
+    proc = spawn(args)
     try:
-        _wait_line(proc, "recording heel-raise")
+        wait_line(proc, "recording heel-raise")
         time.sleep(2.5)
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=30)
