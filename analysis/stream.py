@@ -444,6 +444,7 @@ class StreamAnalyzer:
         self._ref_cost_per_s = 0.0
         self._next_takeoff_s = -np.inf
         self._bias = np.zeros(3)
+        self._drift_dps = 0.0  # the pitch's tilt correction rate at the last run's end
         self._theta = 0.0  # pitch at the newest sample, deg (the last run's zero)
         self._rate_dps = 0.0  # pitch rate at the newest samples, deg/s (smoothed)
         self._base = 0.0
@@ -1006,6 +1007,18 @@ class StreamAnalyzer:
         al = res.alignment
         self._lateral = np.asarray(al.lateral, dtype=np.float64)
         self._bias = np.asarray(al.gyr_bias_dps, dtype=np.float64)
+        # The run's pitch is the gyro integral plus the accelerometer's tilt correction
+        # (a complementary filter, see :func:`analysis.orientation.pitch_from_axis`), and
+        # that correction still moves at the window's end: with a window's gyro bias a few
+        # deg/s off (its still samples include a slow lowering), by as much. The extension
+        # carries on at the rate the correction had over the run's last 0.5 s (its time
+        # constant is 2 s), so that the pitch tracked between runs stays on the run's.
+        k = int(round(0.5 * sig.fs_hz))
+        self._drift_dps = 0.0
+        if len(pitch) > k and bool(sig.valid[-k - 1 :].all()):
+            r = (sig.gyr_dps[len(pitch) - k - 1 : len(pitch)] - self._bias) @ self._lateral
+            gyro_deg = float(np.sum(r[1:] + r[:-1])) * 0.5 / sig.fs_hz
+            self._drift_dps = (float(pitch[-1] - pitch[-k - 1]) - gyro_deg) * sig.fs_hz / k
         # The pitch at the newest sample: the run's last grid point, extended by the gyro.
         t_last_grid = float(sig.time_of(len(pitch) - 1))
         b = self._buf
@@ -1034,14 +1047,14 @@ class StreamAnalyzer:
         """Pitch change over ``gyr`` (samples after ``t_with_prev[0]``), deg."""
         if gyr.shape[0] == 0 or self._lateral is None:
             return 0.0
-        rate = (gyr - self._bias) @ self._lateral
+        rate = (gyr - self._bias) @ self._lateral + self._drift_dps
         dt = np.minimum(np.diff(t_with_prev), 3.0 / self.fs_hz)
         return float(rate @ dt)
 
     def _track_pitch(self, t_prev: float, t: np.ndarray, gyr: np.ndarray) -> None:
         if self._lateral is None:
             return
-        rate = (gyr - self._bias) @ self._lateral
+        rate = (gyr - self._bias) @ self._lateral + self._drift_dps
         dt = np.diff(t, prepend=t_prev if np.isfinite(t_prev) else t[0])
         dt = np.minimum(dt, 3.0 / self.fs_hz)
         theta = self._theta + np.cumsum(rate * dt)
