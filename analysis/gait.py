@@ -137,27 +137,37 @@ def sagittal_rate_dps(sig: UniformSignal, settings: GaitSettings | None = None) 
     st = settings or GaitSettings()
     c = block_mean(sig, st.alignment_rate_hz)
     g = c.gyr_dps
-    med = np.median(g, axis=0)
-    # |g - med| by columns: the same sums as np.linalg.norm(g - med, axis=1), several times
+    # The axes as rows, contiguous (a view of the usual column-major (n, 3) input, else
+    # one copy): medians and masks then run along contiguous memory.
+    gt = np.ascontiguousarray(g.T)
+    med = np.median(gt, axis=1)
+    # |g - med| by axes: the same sums as np.linalg.norm(g - med, axis=1), several times
     # faster and without an (n, 3) temporary.
-    d0, d1, d2 = (g[:, j] - med[j] for j in range(3))
+    d0, d1, d2 = (gt[j] - med[j] for j in range(3))
     speed0 = np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
     del d0, d1, d2
     quiet = c.valid & (speed0 < 10.0)
     rest = np.count_nonzero(quiet) > 20
-    bias = np.median(g[quiet], axis=0) if rest else med
+    if rest:  # the quiet samples' gyro bias and gravity: one call, on contiguous rows
+        # take keeps the rows contiguous (a boolean index along them returns them strided,
+        # which the partition reads several times slower)
+        iq = np.flatnonzero(quiet)
+        q = np.median(np.concatenate((gt.take(iq, axis=1), c.acc_mps2.T.take(iq, axis=1))), axis=1)
+        bias, up = q[:3], q[3:]
+    else:
+        bias, up = med, c.acc_mps2.mean(axis=0)
     gb = g - bias
     moving = c.valid & (speed0 > 60.0)
     m = gb[moving] if np.count_nonzero(moving) > 20 else gb
     _, vecs = np.linalg.eigh(m.T @ m)
     lateral = vecs[:, -1]
-    up = np.median(c.acc_mps2[quiet], axis=0) if rest else c.acc_mps2.mean(axis=0)
     up = up / np.linalg.norm(up)
     lateral = lateral - (lateral @ up) * up
     lateral /= np.linalg.norm(lateral)
     disp = _swing_displacements(c, gb @ lateral, lateral, up)
-    if len(disp) >= 3 and abs(np.mean(np.sign(disp))) >= 0.6:
-        if np.mean(np.sign(disp)) < 0:
+    forward = np.mean(np.sign(disp)) if len(disp) >= 3 else 0.0
+    if abs(forward) >= 0.6:
+        if forward < 0:
             lateral = -lateral
         method = "swing-forward"
     else:
@@ -197,8 +207,10 @@ def _clipped(gyr_dps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         gt = np.ascontiguousarray(gyr_dps.T, dtype=np.float64)  # a copy only when short
         hi, lo = gt.max(axis=1), gt.min(axis=1)
         tol_hi, tol_lo, top, bot = limits(hi, lo)
-        cols, rows = np.nonzero((gt >= top[:, None]) | (gt <= bot[:, None]))
-        x = gt[cols, rows]
+        # flatnonzero and divmod: the same (axis, sample) pairs as np.nonzero, ~7x faster.
+        pos = np.flatnonzero((gt >= top[:, None]) | (gt <= bot[:, None]))
+        cols, rows = np.divmod(pos, gt.shape[1])
+        x = gt.reshape(-1)[pos]
     else:
         g = np.ascontiguousarray(gyr_dps, dtype=np.float64)
         flat = g.reshape(-1)
@@ -561,8 +573,9 @@ def _first_spike(
     k = np.argmax(seg >= 0.5 * best, axis=1)
     # Climb to the local maximum: the first step after k that does not rise.
     rows = np.arange(len(lo))
-    with np.errstate(invalid="ignore"):  # -inf - -inf outside the windows
-        falls = np.diff(seg, axis=1) <= 0
+    # next <= this: np.diff(seg) <= 0 without its -inf - -inf outside the windows (the
+    # same booleans: only there do the two differ, and the next line sets them).
+    falls = seg[:, 1:] <= seg[:, :-1]
     falls |= ~np.isfinite(seg[:, 1:])
     falls &= cols[None, :-1] >= k[:, None]
     top = np.argmax(falls, axis=1)
@@ -603,7 +616,8 @@ def _bouts(
         strides = stride_ms[a : b - 1]
         strides = strides[linked[a : b - 1] & (strides != 0)]
         duty = tc[a : b - 1] / (strides / 1000.0) if len(strides) == n - 1 else None
-        run_steps = duty is not None and np.mean(duty < st.run_duty_max) > 0.5
+        # Most steps running (np.mean(duty < max) > 0.5, without np.mean's overhead).
+        run_steps = duty is not None and np.count_nonzero(duty < st.run_duty_max) > 0.5 * len(duty)
         kind = "run" if run_steps else "walk"
         mid = tc[a + n // 4 : a + max(n // 4 + 1, 3 * n // 4)]
         ref = float(np.median(mid))
