@@ -45,7 +45,7 @@ import numpy as np
 from scipy import ndimage, signal
 
 from analysis.orientation import sagittal_motion, still_mask
-from analysis.signals import UniformSignal, block_mean, edge_onsets, to_uniform
+from analysis.signals import UniformSignal, block_mean, edge_onsets, runs, to_uniform
 
 
 @dataclass
@@ -62,6 +62,9 @@ class GaitSettings:
     landing_window_s: float = 0.35  # swing's fastest toe-up rotation to the landing (or
     # half the stride, if longer: slow drills swing long)
     edge_levels: tuple[float, float] = (0.1, 0.3)
+    # Longest data gap an event is placed across (on the interpolated signal): a few
+    # lost BLE packets (12.5 ms each). Longer, the edge is lost and so is the step.
+    max_event_gap_s: float = 0.05
     # The ball's collision edge is read higher: the late swing's own jerk (the leg
     # decelerating the foot) reaches up to about a quarter of the collision's, and at
     # 100-200 Hz the collision rises within one sample on top of it.
@@ -85,7 +88,10 @@ class Step:
     bout_index: int = -1
     steady: bool = True
     strike: str = "heel"  # how the contact started: "heel" or "forefoot"
-    in_gap: bool = False  # a lost packet inside the contact (not at its events)
+    in_gap: bool = False  # a lost packet inside the contact or at one of its events
+    # An event read across lost samples (interpolated; off by up to about the gap): the
+    # step counts, but its contact time is left out of the bout's statistics.
+    event_in_gap: bool = False
 
 
 @dataclass
@@ -466,20 +472,34 @@ class GaitAnalyzer:
         valid = sig.valid
         lost = np.flatnonzero(~valid)
 
-        # An event read across a lost stretch cannot be placed: drop that contact. A loss
-        # elsewhere inside the contact leaves its edges intact: keep it, flagged.
-        def lost_near(x):
-            a, b = np.floor(x).astype(np.int64), np.ceil(x).astype(np.int64)
-            return ~(valid[np.clip(a - 1, 0, n - 1)] & valid[np.clip(b + 1, 0, n - 1)])
-
+        # An event next to lost samples is read on the interpolated signal: across a gap
+        # up to max_event_gap_s (a few lost packets) the contact is still there and its
+        # edge is off by at most about the gap, so the step is kept (it counts in the
+        # cadence and the step count), flagged, and left out of the contact-time
+        # statistics; across a longer gap it cannot be placed and is dropped. A loss
+        # elsewhere inside the contact leaves its edges intact: kept, flagged ``in_gap``.
         if len(lost):
-            unplaced = lost_near(ic_i) | lost_near(to_i)
+            gaps = runs(~valid)
+            gap_len = np.zeros(n, np.int64)
+            gap_len[~valid] = np.repeat(gaps[:, 1] - gaps[:, 0], gaps[:, 1] - gaps[:, 0])
+
+            def gap_at(x):
+                a, b = np.floor(x).astype(np.int64), np.ceil(x).astype(np.int64)
+                return np.maximum(
+                    gap_len[np.clip(a - 1, 0, n - 1)], gap_len[np.clip(b + 1, 0, n - 1)]
+                )
+
+            g_ic, g_to = gap_at(ic_i), gap_at(to_i)
+            unplaced = np.maximum(g_ic, g_to) > st.max_event_gap_s * fs
             for a in ic_i[unplaced]:
-                rejected.append((float(sig.time_of(a)), "an event in a data gap"))
-            ic_i, to_i, heel = ic_i[~unplaced], to_i[~unplaced], heel[~unplaced]
+                rejected.append((float(sig.time_of(a)), "an event in a long data gap"))
+            keep = ~unplaced
+            ic_i, to_i, heel = ic_i[keep], to_i[keep], heel[keep]
+            across = (g_ic[keep] > 0) | (g_to[keep] > 0)
             gap = np.searchsorted(lost, np.floor(ic_i)) != np.searchsorted(lost, np.ceil(to_i))
+            gap |= across
         else:
-            gap = np.zeros(len(ic_i), bool)
+            gap = across = np.zeros(len(ic_i), bool)
 
         ic_s, to_s = sig.time_of(ic_i), sig.time_of(to_i)
         contact_ms = 1000.0 * (to_i - ic_i) / fs
@@ -490,9 +510,16 @@ class GaitAnalyzer:
                 contact_ms=c,
                 strike="heel" if h else "forefoot",
                 in_gap=g,
+                event_in_gap=e,
             )
-            for a, b, c, h, g in zip(
-                ic_s.tolist(), to_s.tolist(), contact_ms, heel.tolist(), gap.tolist(), strict=True
+            for a, b, c, h, g, e in zip(
+                ic_s.tolist(),
+                to_s.tolist(),
+                contact_ms,
+                heel.tolist(),
+                gap.tolist(),
+                across.tolist(),
+                strict=True,
             )
         ]
         bouts = _bouts(steps, st, ic_s, contact_ms)
@@ -598,6 +625,7 @@ def _bouts(
     if contact_ms is None:
         contact_ms = np.array([s.contact_ms for s in steps])
     tc = contact_ms / 1000.0
+    in_gap_event = np.array([s.event_in_gap for s in steps], bool)
     stride = np.diff(ic)
     linked = stride <= st.max_stride_s
     stride_ms = 1000.0 * stride
@@ -639,7 +667,10 @@ def _bouts(
             s.steady = sd
         if not steady.any():  # no steady part: report the whole bout
             steady[:] = True
-        c = 1000.0 * tc[a:b][steady]
+        # Contact times read across a data gap are less precise: out of the statistics
+        # (unless nothing else is left).
+        exact = steady & ~in_gap_event[a:b]
+        c = 1000.0 * tc[a:b][exact if exact.any() else steady]
         sm = strides[steady[:-1]] if len(strides) else strides
         trend = float(np.polyfit(np.arange(len(c)), c, 1)[0]) if len(c) >= 3 else None
         c_mean = c.mean()

@@ -401,6 +401,7 @@ def gait_json(res: GaitResult, exercise: str, source: str | None = None) -> dict
             "steady": s.steady,
             "strike": s.strike,
             "gap": s.in_gap,
+            "event_in_gap": s.event_in_gap,
         }
         for s in res.steps
     ]
