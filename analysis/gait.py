@@ -59,6 +59,8 @@ class GaitSettings:
     min_stride_s: float = 0.3  # swings closer than this are one swing (sprint strides ~0.5 s)
     max_stride_s: float = 2.5  # a longer pause ends a bout
     heel_window_s: float = 0.08  # heel contact to the collision's peak: 10-25 ms typically
+    heel_drop_s: float = 0.1  # forefoot landing to heel down: < 20 deg at 200-400 deg/s
+    ball_spin_up: float = 1.25  # a ball landing speeds the toe-up rotation by more than this
     landing_window_s: float = 0.35  # swing's fastest toe-up rotation to the landing (or
     # half the stride, if longer: slow drills swing long)
     edge_levels: tuple[float, float] = (0.1, 0.3)
@@ -411,7 +413,23 @@ class GaitAnalyzer:
         # jerk's growth over the last 20 ms, not the slow rise of the late swing's own
         # jerk as the leg brakes the foot (at a sprint, half the landing's).
         k20 = 2 * max(1, int(round(0.01 * fs))) + 1
-        coll = _first_spike(jerk, s0, land_end, gate=(w, 0.5 * np.abs(toe_up[s0]), k10), trail=k20)
+        # Except at a ball landing while the foot still turns toe-up fast (a forefoot
+        # landing at a sprint): the ground's impulse at the ball, in front of the ankle,
+        # turns the foot toe-up faster still (the heel drops), by far more than the late
+        # swing's own jitter, and the heel is down within heel_drop_s, ending the
+        # rotation; a knock does not speed it up, and the swing goes on after it.
+        drop = int(round(st.heel_drop_s * fs))
+        spins_up = np.zeros(n, bool)
+        w_next = ndimage.minimum_filter1d(w, k20, origin=-(k20 // 2), mode="nearest")
+        spins_up[k10:] = w_next[k10:] < st.ball_spin_up * np.minimum(w[:-k10], 0.0)
+        coll = _first_spike(
+            jerk,
+            s0,
+            land_end,
+            gate=(w, 0.5 * np.abs(toe_up[s0]), k10),
+            trail=k20,
+            ungated=(spins_up, cross - drop),
+        )
         # Heel first: that crossing, at or before the collision and within heel_window_s
         # of it, after which the foot rolls toe-down.
         a0 = max(1, int(0.005 * fs))
@@ -560,6 +578,7 @@ def _first_spike(
     hi: np.ndarray,
     gate: tuple[np.ndarray, np.ndarray, int] | None = None,
     trail: int = 1,
+    ungated: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """In each [lo, hi): the first local maximum of ``x`` that reaches half the window's
     maximum (the first collision, not a later, larger one). With ``gate = (g, limit,
@@ -583,6 +602,9 @@ def _first_spike(
             inside &= np.abs(g[idx - lag]) < limit[:, None]
         else:
             inside &= (np.abs(g[np.maximum(idx - lag, 0)]) < limit[:, None]) & (idx >= lag)
+        if ungated is not None:  # (where, from): samples passed whatever the gate
+            free, start = ungated
+            inside |= free[idx] & (pos >= start[:, None]) & (pos < hi[:, None])
     if trail > 1:
         ext = lo[:, None] + np.arange(1 - trail, width)
         if past_end or first < trail - 1:

@@ -156,6 +156,9 @@ def _match(res, truth, kind):
         (409001, 400.0, "medial"),
         # Sprints at 9-10 m/s: the push-off clips one gyro axis at 2000 deg/s.
         (409004, 400.0, "lateral"),
+        # Forefoot sprint, 8 m/s: the ball lands while the foot still turns toe-up at
+        # 60 % of its swing speed (the heel drops after it).
+        (1009006, 1000.0, "heel"),
     ],
 )
 def test_synthetic_strides_contacts_found_and_timed(seed, fs_hz, place):
@@ -165,9 +168,8 @@ def test_synthetic_strides_contacts_found_and_timed(seed, fs_hz, place):
     rec, truth = strides_session(seed, fs_hz, setup=setup, mounting=place)
     res = analyze_gait(rec.t_s, rec.acc_mps2, rec.gyr_dps, fs_hz=rec.fs_hz)
     err, extra, missed = _match(res, truth, "run")
-    n_run = sum(c["kind"] == "run" for c in truth["contacts"])
     assert extra == 0, "steps invented (recovery walking, standing)"
-    assert missed <= max(1.0, 0.02 * n_run)  # a contact whose edge falls in a lost packet
+    assert missed == 0  # (also those with an edge in a lost packet)
     # The target at >= 400 Hz: running contact-time MAE <= 5 ms.
     assert np.mean(np.abs(err)) <= 5.0
     run_bouts = [b for b in res.bouts if b.kind == "run"]
