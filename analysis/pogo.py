@@ -29,9 +29,21 @@ How contacts are found, from the mechanics of the foot and nothing about the mou
    shoe's ringing after a hard landing and the heel set down after the last one do
    not); both onsets are located with sub-sample precision by extending the edge's 10 %
    and 30 % crossings back to the level before it.
+4. A landing ends a fall, and a flight is one. Nothing holds a hopping body up between
+   contacts: just before touchdown the ball falls with it (vertical specific force near
+   0), and over a whole flight, from rest on the ground to touching down at the body's
+   falling speed ``g t_f / 2``, the ball's vertical specific force averages g / 2
+   (:func:`prelanding_g`, :func:`flight_fall_g`; up from the planted ball). In walking
+   one foot carries the body while the other is set down, and some point of a foot is
+   planted for a contact's worth of time (a heel from strike to heel-off, a forefoot from
+   foot-flat to toe-off): just before such a "landing" the foot is mostly held up (about
+   1 g: a forefoot lowered about the planted heel, a heel set down by the leg), and over
+   the "flight" between two of them it is carried, nearly at rest at both ends (a mean
+   of about 1 g). A landing held up is not one; a flight that did not fall ends the
+   round.
 
 A contact is a landing and a take-off 80-450 ms apart; three or more contacts with
-flights under 0.65 s make a round, so walking, standing and rest give none.
+flights under 0.65 s make a round, so standing and rest give none, nor walking (step 4).
 The landing after the last take-off of a round, where the athlete stops, is the round's
 ``final_landing_s``; the last contact's flight ends there but is reported as null in
 ``flight_ms`` (the JSON contract) and given as ``flight_to_stop_ms``.
@@ -72,6 +84,23 @@ class PogoSettings:
     max_contact_s: float = 0.45
     min_flight_s: float = 0.08  # a flight is longer (protocols: 100-550 ms)
     max_flight_s: float = 0.65  # protocols: flights up to ~550 ms; a walking swing is longer
+    # A flight is a fall: the ball leaves the ground at rest and lands at about the body's
+    # falling speed g t_f / 2, so its vertical specific force over the flight averages
+    # g / 2 (synthetic hops, every kind, 100-1000 Hz: 0.27-0.66 g over 6000 flights). A
+    # foot carried through a step while the body rests on the other leg starts and ends
+    # it nearly at rest: about 1 g (synthetic walking, "flights" of 0.3 s or more between
+    # two of its "contacts": 243 of 247 at 0.75-1.5 g, the rest 0.40-0.74 g after a
+    # "contact" whose point was not at rest). Halfway: the ball came down at less than
+    # half the body's falling speed.
+    max_flight_fall_g: float = 0.75
+    # Just before touchdown a hopping foot falls with the body: the ball's vertical specific
+    # force over the second half of the shortest flight is about 0 (synthetic hops: -0.67
+    # to 0.16 g). A foot set down by the leg of a body resting on the other foot, or
+    # lowered about its planted heel (the forefoot of a walking step), is held up: about
+    # 1 g (85 % of the synthetic walking "landings" above 0.5 g; the rest, where the
+    # fitted point swings down about the heel or in the swing, have no flight that fell).
+    # Halfway.
+    max_prelanding_g: float = 0.5
     planted_tol_g: float = 0.3  # 50 ms mean |f_ball| within 1 g +- this through the contact
     departure_g: float = 0.5  # f_ball this far from 1 g: the ball has left the ground
     min_rise_m: float = 0.005  # ...if it rises this much within half a minimum flight
@@ -283,10 +312,20 @@ def _window_samples(fs_hz: float, windows: np.ndarray, valid: np.ndarray | None 
     return owner, idx, centre
 
 
-def _since_centre(w_rps: np.ndarray, fs_hz: float, idx: np.ndarray, ref: np.ndarray) -> Rotation:
+def _since_centre(
+    w_rps: np.ndarray,
+    fs_hz: float,
+    idx: np.ndarray,
+    ref: np.ndarray,
+    phi: np.ndarray | None = None,
+) -> Rotation:
     """Rotation from the sensor's axes at ``idx`` to those at ``ref``, from the running
     integral of the rate (a rotation vector: within 60 ms the axis barely changes, so this
-    is the rotation to well under a degree). Integrates only the stretch that is read."""
+    is the rotation to well under a degree). Integrates only the stretch that is read,
+    unless ``phi``, the running integral of ``w_rps`` over the whole signal (rad), is
+    given."""
+    if phi is not None:
+        return Rotation.from_rotvec(phi[idx] - phi[ref])
     lo, hi = int(min(idx.min(), ref.min())), int(max(idx.max(), ref.max())) + 1
     phi_all = np.cumsum(w_rps[lo:hi], axis=0) / fs_hz
     return Rotation.from_rotvec(phi_all[idx - lo] - phi_all[ref - lo])
@@ -537,8 +576,24 @@ def planted_misfit(
     """Per window, how far the motion is from a planted ball with lever arm ``r``: the
     RMS horizontal residual (m/s^2), or inf when the mean specific force along gravity
     is off ``1 g + offset`` by more than ``max_g_err`` g."""
+    return _planted_fit(sig, w_rps, alpha, windows, r, offset, max_g_err)[0]
+
+
+def _planted_fit(
+    sig: UniformSignal,
+    w_rps: np.ndarray,
+    alpha: np.ndarray,
+    windows: np.ndarray,
+    r: np.ndarray,
+    offset: float,
+    max_g_err: float = 0.15,
+    phi: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`planted_misfit`, and each window's mean specific force of the ball in the
+    axes of its centre (m/s^2, shape (k, 3): gravity, where the ball is planted).
+    ``phi``: the running integral of the rate, if at hand (:func:`_since_centre`)."""
     if len(windows) == 0:
-        return np.zeros(0)
+        return np.zeros(0), np.zeros((0, 3))
     # For a given r only vectors are needed: the ball's specific force f - K r at each
     # sample, rotated into its window centre's axes (constant for a planted ball).
     # The window's mean (gravity, and the 1 g check) is taken over every sample, a lost
@@ -546,7 +601,7 @@ def planted_misfit(
     # stretch of the sole's compression); the residual only over samples received.
     owner, idx, centre = _window_samples(sig.fs_hz, windows)
     e = sig.acc_mps2[idx] - _rot_terms(w_rps[idx], alpha[idx], r)
-    e = _since_centre(w_rps, sig.fs_hz, idx, centre[owner]).apply(e)
+    e = _since_centre(w_rps, sig.fs_hz, idx, centre[owner], phi).apply(e)
     cnt = np.bincount(owner, minlength=len(windows)).astype(float)
     e_mean = np.stack([np.bincount(owner, e[:, i], len(windows)) for i in range(3)], 1)
     e_mean /= cnt[:, None]
@@ -558,7 +613,7 @@ def planted_misfit(
     n_got = np.maximum(np.bincount(owner, got, len(windows)), 1.0)
     rms = np.sqrt(np.bincount(owner, got * (d**2).sum(axis=1), len(windows)) / n_got)
     g_err = np.abs(g_ball - GRAVITY_MPS2 - offset)
-    return np.where(g_err < max_g_err * GRAVITY_MPS2, rms, np.inf)
+    return np.where(g_err < max_g_err * GRAVITY_MPS2, rms, np.inf), e_mean
 
 
 def _window_means(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -659,6 +714,175 @@ def fit_rate_delay(
     return best if cost(best) < cost(0.0) else 0.0
 
 
+def _mean_ball_force(
+    sig: UniformSignal,
+    w_rps: np.ndarray,
+    phi: np.ndarray,
+    r: np.ndarray,
+    lo: np.ndarray,
+    width: int,
+) -> np.ndarray:
+    """Mean specific force of the ball (m/s^2, sensor axes) over samples
+    ``[lo, lo + width)`` (short windows, ``1 <= lo`` and ``lo + width < n``).
+
+    The rotational terms are taken from the window's mean rate and from the rate at its
+    ends (the mean of ``alpha`` is the change of the rate over the window); the spread
+    of the rate over 25-35 ms, a few rad/s, moves the centripetal term by a few tenths of
+    m/s^2. The mean is taken in the sensor's axes: over such a span the foot turns by a
+    fraction of a radian, and the mean of a vector turning at a steady rate points where
+    it does at the middle (its length shrinks by a few percent), which is all that is
+    asked of it here."""
+    k, hi = len(lo), lo + width
+    rows = (lo[:, None] + np.arange(width)[None, :]).ravel()
+    f = np.take(sig.acc_mps2, rows, axis=0).reshape(k, width, 3).mean(axis=1)
+    per_s = sig.fs_hz / width
+    w_mean = (np.take(phi, hi - 1, axis=0) - np.take(phi, lo - 1, axis=0)) * per_s
+    ends = np.take(w_rps, np.column_stack([lo - 1, lo, hi - 1, hi]).ravel(), axis=0)
+    ends = ends.reshape(k, 4, 3)
+    a_mean = 0.5 * (ends[:, 2] + ends[:, 3] - ends[:, 0] - ends[:, 1]) * per_s
+    return f - _rot_terms(w_mean, a_mean, r)
+
+
+def prelanding_g(
+    sig: UniformSignal,
+    w_rps: np.ndarray,
+    phi: np.ndarray,
+    r: np.ndarray,
+    landing: np.ndarray,
+    up: np.ndarray,
+    up_at: np.ndarray,
+    before: tuple[float, float],
+) -> np.ndarray:
+    """Mean vertical specific force of the ball just before each landing, g.
+
+    Parameters
+    ----------
+    sig : UniformSignal
+        The signal ``w_rps`` was computed from (the coarse one).
+    w_rps : ndarray, shape (n, 3)
+        Bias-free rate (rad/s).
+    phi : ndarray, shape (n, 3)
+        Running integral of ``w_rps`` (rad).
+    r : ndarray, shape (3,)
+        Lever arm from the ball (m, sensor axes).
+    landing : ndarray, shape (k,)
+        Fractional sample indices of the landings.
+    up : ndarray, shape (k, 3)
+        Gravity's direction after each landing (the planted ball's mean specific force,
+        as :func:`_planted_fit` gives it) in the sensor's axes at sample ``up_at``.
+    up_at : ndarray of int, shape (k,)
+    before : (float, float)
+        The window before each landing: from ``before[0]`` to ``before[1]`` s before it.
+
+    Returns
+    -------
+    ndarray, shape (k,)
+        Mean vertical specific force (g); NaN where the window is not in the recording.
+    """
+    fs = sig.fs_hz
+    t = np.asarray(landing, float)
+    out = np.full(len(t), np.nan)
+    width = max(1, int(round((before[0] - before[1]) * fs)))
+    b0 = np.round(t - before[0] * fs).astype(np.int64)
+    ok = (b0 >= 1) & (b0 + width < sig.n)
+    if not ok.any():
+        return out
+    b0 = b0[ok]
+    f = _mean_ball_force(sig, w_rps, phi, r, b0, width)
+    f = _since_centre(w_rps, fs, b0 + (width - 1) // 2, up_at[ok], phi).apply(f)
+    u = up[ok] / np.linalg.norm(up[ok], axis=1, keepdims=True)
+    out[ok] = (f * u).sum(axis=1) / GRAVITY_MPS2
+    return out
+
+
+def flight_fall_g(
+    sig: UniformSignal,
+    w_rps: np.ndarray,
+    phi: np.ndarray,
+    r: np.ndarray,
+    takeoff: np.ndarray,
+    landing: np.ndarray,
+    *,
+    block_s: float = 0.04,
+) -> np.ndarray:
+    """Mean vertical specific force of the ball from each take-off to the next landing, g.
+
+    In a flight nothing holds the body up: it leaves the ground rising at ``g t_f / 2`` and
+    lands falling as fast. The ball leaves at rest (it was on the ground), is caught up to
+    the body's speed, and lands at about the body's falling speed, so its vertical
+    velocity drops by ``g t_f / 2`` over the flight: its vertical specific force (the
+    rate of that change plus 1 g) averages g / 2. A foot carried through a walking step,
+    with the body held up by the other leg, starts and ends nearly at rest (a heel comes
+    down at under 1 m/s): about 1 g.
+
+    The integral needs no rotational terms sample by sample: the ball's velocity is the
+    sensor's less ``omega x r``, so over the flight the ball's specific force integrates to
+    the sensor's less the change of ``R (omega x r)`` between the ends (``R``: the sensor's
+    rotation since the take-off, from the integrated rate as in :func:`_since_centre`).
+    The sensor's force is summed in blocks of ``block_s`` and each block turned by its
+    middle's rotation (the error is of second order in the turn within a block: at the
+    10-20 rad/s of a push-off's end, a few percent of that block's force). Up is the
+    ball's mean specific force over the last 30-5 ms of the contact, where it is planted
+    (gravity). Only samples wholly inside the flight are used: none of the landing's
+    impact (several g) leaks in.
+
+    Parameters
+    ----------
+    sig : UniformSignal
+        The signal ``w_rps`` was computed from (the coarse one).
+    w_rps : ndarray, shape (n, 3)
+        Bias-free rate (rad/s).
+    phi : ndarray, shape (n, 3)
+        Running integral of ``w_rps`` (rad).
+    r : ndarray, shape (3,)
+        Lever arm from the ball (m, sensor axes).
+    takeoff, landing : ndarray, shape (k,)
+        Fractional sample indices of each take-off and of the landing that ends its flight.
+    block_s : float
+        Length of the blocks the sensor's force is turned in, s.
+
+    Returns
+    -------
+    ndarray, shape (k,)
+        Mean vertical specific force of the ball over each flight (g); NaN where the
+        flight holds fewer than two whole samples or its contact's end is not recorded.
+    """
+    fs, n = sig.fs_hz, sig.n
+    t0, t1 = np.asarray(takeoff, float), np.asarray(landing, float)
+    out = np.full(len(t0), np.nan)
+    # Sample j stands for [j - 1/2, j + 1/2]: the first wholly after the take-off, one
+    # past the last wholly before the landing.
+    a = np.ceil(t0 + 0.5).astype(np.int64)
+    b = np.floor(t1 - 0.5).astype(np.int64) + 1
+    width = max(1, int(round(0.025 * fs)))
+    r0 = np.round(t0 - 0.03 * fs).astype(np.int64)
+    ok = (b - a >= 2) & (r0 >= 1) & (b < n)
+    if not ok.any():
+        return out
+    a, b, r0 = a[ok], b[ok], r0[ok]
+    k = len(a)
+    # Up at the take-off, in the sensor's axes there.
+    up = _mean_ball_force(sig, w_rps, phi, r, r0, width)
+    up = _since_centre(w_rps, fs, r0 + (width - 1) // 2, a, phi).apply(up)
+    up /= np.linalg.norm(up, axis=1, keepdims=True)
+    # The sensor's specific force over the flight, block by block, in the take-off's axes.
+    m = max(1, int(round(block_s * fs)))
+    nb = (b - a + m - 1) // m
+    own = np.repeat(np.arange(k), nb)
+    first = np.concatenate([[0], np.cumsum(nb)[:-1]])
+    lo = a[own] + m * (np.arange(int(nb.sum())) - first[own])
+    hi = np.minimum(lo + m, b[own])
+    # Flights are in order and apart, so the blocks' bounds never decrease: one pass.
+    blk = np.add.reduceat(sig.acc_mps2, np.column_stack([lo, hi]).ravel(), axis=0)[::2]
+    blk = _since_centre(w_rps, fs, (lo + hi - 1) // 2, a[own], phi).apply(blk)
+    integral = np.add.reduceat(blk, first, axis=0) / fs
+    # Less the change of R (omega x r) from the first sample to the last.
+    end = _since_centre(w_rps, fs, b - 1, a, phi).apply(np.cross(w_rps[b - 1], r))
+    integral -= end - np.cross(w_rps[a], r)
+    out[ok] = (integral * up).sum(axis=1) / ((b - a) / fs) / GRAVITY_MPS2
+    return out
+
+
 def _rises(
     fb: np.ndarray, far: np.ndarray, level: float, fs_hz: float, span_s: float
 ) -> np.ndarray:
@@ -733,11 +957,15 @@ class PogoAnalyzer:
         windows: np.ndarray,
         r: np.ndarray,
         offset: float,
-    ) -> tuple[np.ndarray, np.ndarray]:
+        phi: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Masks over the candidates: ``keep`` (the ball is planted after the peak) and
-        ``before`` (kept, but the ball was planted before it too: a take-off)."""
+        ``before`` (kept, but the ball was planted before it too: a take-off); and the
+        ball's mean specific force in each planted window, in the axes of its centre
+        (gravity where it is planted). ``phi``: the running integral of ``w_c``, if at
+        hand."""
         st = self.settings
-        rms = planted_misfit(sc, w_c, alpha_c, windows, r, offset)
+        rms, gravity = _planted_fit(sc, w_c, alpha_c, windows, r, offset, phi=phi)
         keep = rms < st.max_planted_rms_mps2
         # Before a landing the foot flies; before the burst of a take-off from standing
         # (the first of a round) the ball was planted: |f_ball| within planted_tol_g of
@@ -749,7 +977,7 @@ class PogoAnalyzer:
         lo_pre = np.maximum(cand - b0, 0)
         hi_pre = np.maximum(cand - b1, lo_pre)
         before = keep & (cand >= b0) & (unsteady[hi_pre] - unsteady[lo_pre] == 0)
-        return keep, before
+        return keep, before, gravity
 
     def _interiors(
         self, fb_c: np.ndarray, sc: UniformSignal, peaks: np.ndarray, offset: float
@@ -930,7 +1158,7 @@ class PogoAnalyzer:
         # stages above with the rate delayed by it.
         if rate_delay_s is None:
             sel = np.linspace(0, len(cand) - 1, min(len(cand), 1200)).astype(int)
-            k_s, b_s = self._landing_checks(
+            k_s, b_s, _ = self._landing_checks(
                 sc, w_c, alpha_c, fb_c, cand[sel], windows[sel], r, offset
             )
             delay = fit_rate_delay(
@@ -947,10 +1175,16 @@ class PogoAnalyzer:
                     r, offset = fit_lever_arm(sc, w_c, alpha_c, windows, init=r, search=False)
                 fb_c = _ball_force(sc, bias, r, delay)
                 cand, windows = self._candidates(fb_c, sc, c0, c1)
-        keep, before = self._landing_checks(sc, w_c, alpha_c, fb_c, cand, windows, r, offset)
+        # The rate's running integral (rad), for the planted windows and for the checks
+        # below that a landing ends a fall.
+        phi_c = np.cumsum(w_c, axis=0) / sc.fs_hz
+        keep, before, gravity = self._landing_checks(
+            sc, w_c, alpha_c, fb_c, cand, windows, r, offset, phi_c
+        )
         rejected = [(c, "ball not planted after the peak") for c in cand[~keep]]
         rejected += [(c, "ball planted before the peak: a take-off") for c in cand[before]]
         keep &= ~before
+        up_after, up_at = gravity[keep], (windows[keep, 0] + windows[keep, 1]) // 2
         # The ball's force at the full rate, and each kept impact's peak there.
         fb = _ball_force(sig, bias, r, delay)
         self.ball_force_mps2_ = fb
@@ -965,6 +1199,13 @@ class PogoAnalyzer:
         contacts: list[Contact] = []
         finals: list[float] = []
         max_c = int(st.max_contact_s * fs)
+        # A landing ends a fall: the ball's vertical specific force just before it (the
+        # second half of the shortest flight, up to 5 ms before the impact's onset, which
+        # the sensor's causal filters do not smear backwards) near 0, not 1 g.
+        t_land = (sig.time_of(edges["landing"]) - sc.t0_s) * sc.fs_hz
+        pre_g = prelanding_g(
+            sc, w_c, phi_c, r, t_land, up_after, up_at, (0.5 * st.min_flight_s, 0.005)
+        )
         # Sequential only in which candidates an accepted contact hides (the edges above
         # are read for all at once): a candidate inside an accepted contact (ringing, heel
         # slap) is not a landing, nor is a peak within a minimum flight after a take-off
@@ -978,6 +1219,8 @@ class PogoAnalyzer:
                 finals.append(float(sig.time_of(i_land)))
                 busy_until = p + max_c
                 continue
+            if not why and pre_g[k] >= st.max_prelanding_g:
+                why = f"held up before the landing: {pre_g[k]:.2f} g vertical"
             if why:
                 self.rejections_.append((float(sig.time_of(p)), why))
                 continue
@@ -998,20 +1241,49 @@ class PogoAnalyzer:
         tol = st.planted_tol_g * GRAVITY_MPS2
 
         def hidden(t0: float, t1: float) -> bool:
-            # A gap inside the flight, and the ball planted for a contact's worth of
-            # time (the minimum contact less the 50 ms mean's reach) inside it: its force
-            # averaged over 50 ms (the shoe's ringing, 20-80 Hz, barely moves that) within
-            # planted_tol_g of 1 g.
+            # A contact whose landing fell in a gap inside the flight: from the gap on,
+            # the ball planted for a contact's worth of time (the minimum contact less the
+            # 50 ms mean's reach), its force averaged over 50 ms (the shoe's ringing,
+            # 20-80 Hz, barely moves that) within planted_tol_g of 1 g. That stretch
+            # begins by the end of the planted window after the landing (the impact and
+            # the mean's reach are over by then): one that begins later (the steady
+            # middle of a walking swing reads about 1 g too) hides no landing.
             a, b = (min(max(int((x - sig.t0_s) * fs), 0), n) for x in (t0, t1))
             i = int(np.searchsorted(lost, a))
             if i == len(lost) or lost[i] >= b:
                 return False
+            gaps = runs(~sig.valid[a:b])
             lo, hi = max(0, a - w50), min(n, b + w50)
             slow = uniform_filter1d(fb[lo:hi], w50)[a - lo : b - lo]
             rr = runs(np.abs(slow - level) < tol)
-            return bool(len(rr)) and (rr[:, 1] - rr[:, 0]).max() >= 0.5 * st.min_contact_s * fs
+            begins = rr[(rr[:, 1] - rr[:, 0]) >= 0.5 * st.min_contact_s * fs, 0][:, None]
+            reach = int(round(st.planted_window_s[1] * fs))
+            return bool(((begins >= gaps[:, 0]) & (begins <= gaps[:, 1] + reach)).any())
 
-        rounds = _group_rounds(contacts, sorted(finals), st, body_mass_kg, hidden)
+        # Each flight between contacts must be a fall (see max_flight_fall_g): a walking
+        # step's point of the foot that is planted for a contact's worth of time (a heel
+        # from strike to heel-off, a ball from foot-flat to toe-off) is carried, not
+        # flying, between its contacts.
+        falls = np.ones(len(contacts), dtype=bool)
+        if len(contacts) > 1:
+            to_c = np.array([c.takeoff_s for c in contacts[:-1]])
+            land_c = np.array([c.landing_s for c in contacts[1:]])
+            near = np.flatnonzero(land_c - to_c <= st.max_flight_s)
+            g_z = flight_fall_g(
+                sc,
+                w_c,
+                phi_c,
+                r,
+                (to_c[near] - sc.t0_s) * sc.fs_hz,
+                (land_c[near] - sc.t0_s) * sc.fs_hz,
+            )
+            falls[near] = ~(g_z >= st.max_flight_fall_g)  # NaN: too short to tell
+            self.rejections_ += [
+                (float(land_c[i]), f"flight not a fall: {x:.2f} g vertical, a step")
+                for i, x in zip(near, g_z, strict=True)
+                if x >= st.max_flight_fall_g
+            ]
+        rounds = _group_rounds(contacts, sorted(finals), st, body_mass_kg, hidden, falls)
         tf = _ten_five(contacts, rounds) if ten_five else None
         self.result_ = PogoResult(
             sample_rate_hz=float(fs_hz),
@@ -1032,12 +1304,15 @@ def _group_rounds(
     st: PogoSettings,
     body_mass_kg: float | None,
     hidden: Callable[[float, float], bool] | None = None,
+    falls: np.ndarray | None = None,
 ) -> list[PogoRound]:
     """Flights, per-contact measures and rounds (sets ``flight_ms`` etc. in place).
 
     ``hidden(t0, t1)``: whether a contact whose landing fell in a data gap hides between
     a take-off and the next landing; that flight is then not measured (null), though the
-    round goes on."""
+    round goes on. ``falls[k]``: whether the foot fell from contact ``k``'s take-off to
+    the next landing as in a flight (:func:`flight_fall_g`); if not, the round ends there
+    (unless a contact hides in a gap in between, which the mean does not allow for)."""
     if not contacts:
         return []
     finals_arr = np.asarray(finals, float)
@@ -1051,8 +1326,13 @@ def _group_rounds(
         if nxt is not None:
             horizon = min(horizon, nxt.landing_s)
         stop = finals_arr[(finals_arr > c.takeoff_s) & (finals_arr < horizon)]
-        if nxt is not None and not len(stop) and nxt.landing_s - c.takeoff_s <= st.max_flight_s:
-            lost = hidden is not None and hidden(c.takeoff_s, nxt.landing_s)
+        in_flight = (
+            nxt is not None and not len(stop) and nxt.landing_s - c.takeoff_s <= st.max_flight_s
+        )
+        lost = in_flight and hidden is not None and hidden(c.takeoff_s, nxt.landing_s)
+        if in_flight and not lost and falls is not None and not falls[k]:
+            in_flight = False  # carried, not flying: a step
+        if in_flight:
             c.flight_ms = None if lost else 1000.0 * (nxt.landing_s - c.takeoff_s)
         else:
             if len(stop):

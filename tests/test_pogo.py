@@ -12,6 +12,7 @@ import pytest
 
 from analysis.pogo import analyze_pogo, jump_height_m, leg_stiffness_n_per_m
 from imu.recording import write_recording
+from imu.synth.gait import WalkSetup, random_walk_setup, walk_session
 from imu.synth.hops import pogo_session, random_pogo_setup
 from imu.synth.scenarios import heel_raise_session
 
@@ -89,6 +90,40 @@ def test_no_contacts_in_heel_raises_walking_and_standing():
     rec, _ = heel_raise_session(21, 400.0, packet_loss=0.005)
     res = analyze_pogo(rec.t_s, rec.acc_mps2, rec.gyr_dps, fs_hz=rec.fs_hz)
     assert res.contacts == []
+
+
+# Walking, at 100-1000 Hz, every mounting place. A point of the foot planted for a
+# contact's worth of time (a heel from strike to heel-off, a forefoot from foot-flat to
+# toe-off) looked like a hop's ball; before the flights and landings had to be falls,
+# the detector reported as many contacts as in the comments (the others: none before).
+WALKS = [
+    ("walk", 57, 1000.0, None, "left"),  # 3
+    ("walk", 254, 1000.0, "heel", "right"),  # 29
+    ("walk", 303, 200.0, "medial", "right"),  # 13
+    ("walk", 353, 100.0, None, "right"),  # 9
+    ("walk", 7, 400.0, "lateral", "left"),
+    ("fast", 551, 200.0, "heel", "left"),  # 2 m/s: 37
+    ("heel-toe", 530, 200.0, "laces", "right"),
+    ("heel-raise", 1, 400.0, None, "left"),  # 3, in the walk between sets at 123-127 s
+    ("heel-raise", 458, 1000.0, "heel", "left"),  # 9
+]
+
+
+@pytest.mark.parametrize("kind, seed, fs_hz, place, side", WALKS)
+def test_no_contacts_in_walking(kind, seed, fs_hz, place, side):
+    if kind == "heel-raise":
+        rec, _ = heel_raise_session(seed, fs_hz, mounting=place, packet_loss=0.005)
+    else:
+        setup = {
+            "walk": random_walk_setup(np.random.default_rng(seed)),
+            "fast": WalkSetup(kind="walk", n_bouts=2, bout_s=20.0, speed_mps=2.0, rest_s=3.0),
+            "heel-toe": WalkSetup(kind="heel-toe", n_bouts=2, bout_s=20.0, speed_mps=1.0),
+        }[kind]
+        rec, _ = walk_session(seed, fs_hz, setup=setup, mounting=place, side=side)
+    res = analyze_pogo(rec.t_s, rec.acc_mps2, rec.gyr_dps, fs_hz=rec.fs_hz)
+    landings = [round(c.landing_s, 2) for c in res.contacts]
+    assert len(res.contacts) == 0, f"{len(landings)} contacts invented, at {landings} s"
+    assert len(res.rounds) == 0
 
 
 def test_no_contacts_in_real_walking(gaitmap_walking):
