@@ -804,6 +804,7 @@ def flight_fall_g(
     landing: np.ndarray,
     *,
     block_s: float = 0.04,
+    up: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Mean vertical specific force of the ball from each take-off to the next landing, g.
 
@@ -821,9 +822,9 @@ def flight_fall_g(
     rotation since the take-off, from the integrated rate as in :func:`_since_centre`).
     The sensor's force is summed in blocks of ``block_s`` and each block turned by its
     middle's rotation (the error is of second order in the turn within a block: at the
-    10-20 rad/s of a push-off's end, a few percent of that block's force). Up is the
-    ball's mean specific force over the last 30-5 ms of the contact, where it is planted
-    (gravity). Only samples wholly inside the flight are used: none of the landing's
+    10-20 rad/s of a push-off's end, a few percent of that block's force). Up is
+    gravity in the contact before the flight: ``up`` if given, else the ball's mean
+    specific force over the last 30-5 ms of the contact, where it is planted. Only samples wholly inside the flight are used: none of the landing's
     impact (several g) leaks in.
 
     Parameters
@@ -840,6 +841,14 @@ def flight_fall_g(
         Fractional sample indices of each take-off and of the landing that ends its flight.
     block_s : float
         Length of the blocks the sensor's force is turned in, s.
+    up : (ndarray, ndarray), optional
+        Gravity's direction in the contact before each flight, shape (k, 3), in the
+        sensor's axes at the samples given, shape (k,) (the planted window after its
+        landing, as :func:`prelanding_g` has it). More robust than the end of the
+        contact, which is read from the take-off: a take-off placed wrongly (a fit of a
+        few impacts can put it at the next landing, with the ball in the air before it)
+        leaves no gravity there to read, while the landing's planted window was checked
+        for 1 g.
 
     Returns
     -------
@@ -862,9 +871,13 @@ def flight_fall_g(
     a, b, r0 = a[ok], b[ok], r0[ok]
     k = len(a)
     # Up at the take-off, in the sensor's axes there.
-    up = _mean_ball_force(sig, w_rps, phi, r, r0, width)
-    up = _since_centre(w_rps, fs, r0 + (width - 1) // 2, a, phi).apply(up)
-    up /= np.linalg.norm(up, axis=1, keepdims=True)
+    if up is None:
+        g_up = _mean_ball_force(sig, w_rps, phi, r, r0, width)
+        g_up = _since_centre(w_rps, fs, r0 + (width - 1) // 2, a, phi).apply(g_up)
+    else:
+        vec, at = np.asarray(up[0], float)[ok], np.asarray(up[1], np.int64)[ok]
+        g_up = _since_centre(w_rps, fs, at, a, phi).apply(vec)
+    up = g_up / np.linalg.norm(g_up, axis=1, keepdims=True)
     # The sensor's specific force over the flight, block by block, in the take-off's axes.
     m = max(1, int(round(block_s * fs)))
     nb = (b - a + m - 1) // m
@@ -1211,6 +1224,7 @@ class PogoAnalyzer:
         # slap) is not a landing, nor is a peak within a minimum flight after a take-off
         # (this take-off's own burst, the foot pulled up after the body).
         busy_until = -1
+        kept_k: list[int] = []  # each contact's index among the kept candidates
         for k, p in enumerate(planted):
             if p <= busy_until:
                 continue
@@ -1225,6 +1239,7 @@ class PogoAnalyzer:
                 self.rejections_.append((float(sig.time_of(p)), why))
                 continue
             busy_until = int(np.ceil(i_to + st.min_flight_s * fs))
+            kept_k.append(k)
             contacts.append(
                 Contact(
                     landing_s=float(sig.time_of(i_land)),
@@ -1269,13 +1284,16 @@ class PogoAnalyzer:
             to_c = np.array([c.takeoff_s for c in contacts[:-1]])
             land_c = np.array([c.landing_s for c in contacts[1:]])
             near = np.flatnonzero(land_c - to_c <= st.max_flight_s)
-            g_z = flight_fall_g(
-                sc,
-                w_c,
-                phi_c,
-                r,
-                (to_c[near] - sc.t0_s) * sc.fs_hz,
-                (land_c[near] - sc.t0_s) * sc.fs_hz,
+            # Up from both ends of the contact before the flight: the planted window
+            # after its landing and the end before its take-off. With the right lever
+            # arm both are gravity; a fit of a few impacts that took flights for contacts
+            # (or a contact and a flight for one) leaves one of them off, and the larger
+            # reading then says the 'flight' held a contact.
+            kk = np.asarray(kept_k, dtype=np.int64)[near]
+            t_to, t_next = ((x[near] - sc.t0_s) * sc.fs_hz for x in (to_c, land_c))
+            g_z = np.fmax(
+                flight_fall_g(sc, w_c, phi_c, r, t_to, t_next),
+                flight_fall_g(sc, w_c, phi_c, r, t_to, t_next, up=(up_after[kk], up_at[kk])),
             )
             falls[near] = ~(g_z >= st.max_flight_fall_g)  # NaN: too short to tell
             self.rejections_ += [
