@@ -804,7 +804,8 @@ def flight_fall_g(
     landing: np.ndarray,
     *,
     block_s: float = 0.04,
-    up: tuple[np.ndarray, np.ndarray] | None = None,
+    up: tuple[np.ndarray, np.ndarray] | str | None = None,
+    cycle_start: np.ndarray | None = None,
 ) -> np.ndarray:
     """Mean vertical specific force of the ball from each take-off to the next landing, g.
 
@@ -848,7 +849,14 @@ def flight_fall_g(
         contact, which is read from the take-off: a take-off placed wrongly (a fit of a
         few impacts can put it at the next landing, with the ball in the air before it)
         leaves no gravity there to read, while the landing's planted window was checked
-        for 1 g.
+        for 1 g. ``"cycle"``: the sensor's mean specific force over the whole hop, from
+        the landing before the flight (``cycle_start``, fractional sample indices) to the
+        landing after it. Over a cycle that starts and ends at a touchdown the sensor's
+        velocity returns to about where it was, so that mean is gravity, whatever the
+        lever arm: a fit that took flights for contacts (both ends of each 'contact' in
+        the air) cannot spoil it.
+    cycle_start : ndarray, shape (k,), optional
+        With ``up="cycle"``.
 
     Returns
     -------
@@ -863,32 +871,40 @@ def flight_fall_g(
     # past the last wholly before the landing.
     a = np.ceil(t0 + 0.5).astype(np.int64)
     b = np.floor(t1 - 0.5).astype(np.int64) + 1
-    width = max(1, int(round(0.025 * fs)))
     r0 = np.round(t0 - 0.03 * fs).astype(np.int64)
     ok = (b - a >= 2) & (r0 >= 1) & (b < n)
     if not ok.any():
         return out
     a, b, r0 = a[ok], b[ok], r0[ok]
-    k = len(a)
+    m = max(1, int(round(block_s * fs)))
+
+    def turned_sum(lo_: np.ndarray, hi_: np.ndarray) -> np.ndarray:
+        """The sensor's specific force summed over [lo_, hi_), block by block, each block
+        in the take-off's axes. The spans are in order and apart, so the blocks' bounds
+        never decrease: one pass."""
+        nb = (hi_ - lo_ + m - 1) // m
+        own = np.repeat(np.arange(len(lo_)), nb)
+        first = np.concatenate([[0], np.cumsum(nb)[:-1]])
+        lo = lo_[own] + m * (np.arange(int(nb.sum())) - first[own])
+        hi = np.minimum(lo + m, hi_[own])
+        blk = np.add.reduceat(sig.acc_mps2, np.column_stack([lo, hi]).ravel(), axis=0)[::2]
+        blk = _since_centre(w_rps, fs, (lo + hi - 1) // 2, a[own], phi).apply(blk)
+        return np.add.reduceat(blk, first, axis=0)
+
     # Up at the take-off, in the sensor's axes there.
-    if up is None:
+    if isinstance(up, str):  # "cycle": from the landing before to the landing after
+        c0 = np.ceil(np.asarray(cycle_start, float)[ok] + 0.5).astype(np.int64)
+        g_up = turned_sum(np.minimum(c0, a), b)
+    elif up is None:
+        width = max(1, int(round(0.025 * fs)))
         g_up = _mean_ball_force(sig, w_rps, phi, r, r0, width)
         g_up = _since_centre(w_rps, fs, r0 + (width - 1) // 2, a, phi).apply(g_up)
     else:
         vec, at = np.asarray(up[0], float)[ok], np.asarray(up[1], np.int64)[ok]
         g_up = _since_centre(w_rps, fs, at, a, phi).apply(vec)
     up = g_up / np.linalg.norm(g_up, axis=1, keepdims=True)
-    # The sensor's specific force over the flight, block by block, in the take-off's axes.
-    m = max(1, int(round(block_s * fs)))
-    nb = (b - a + m - 1) // m
-    own = np.repeat(np.arange(k), nb)
-    first = np.concatenate([[0], np.cumsum(nb)[:-1]])
-    lo = a[own] + m * (np.arange(int(nb.sum())) - first[own])
-    hi = np.minimum(lo + m, b[own])
-    # Flights are in order and apart, so the blocks' bounds never decrease: one pass.
-    blk = np.add.reduceat(sig.acc_mps2, np.column_stack([lo, hi]).ravel(), axis=0)[::2]
-    blk = _since_centre(w_rps, fs, (lo + hi - 1) // 2, a[own], phi).apply(blk)
-    integral = np.add.reduceat(blk, first, axis=0) / fs
+    # The sensor's specific force over the flight, in the take-off's axes.
+    integral = turned_sum(a, b) / fs
     # Less the change of R (omega x r) from the first sample to the last.
     end = _since_centre(w_rps, fs, b - 1, a, phi).apply(np.cross(w_rps[b - 1], r))
     integral -= end - np.cross(w_rps[a], r)
@@ -1289,11 +1305,18 @@ class PogoAnalyzer:
             # arm both are gravity; a fit of a few impacts that took flights for contacts
             # (or a contact and a flight for one) leaves one of them off, and the larger
             # reading then says the 'flight' held a contact.
+            # Up from the whole hop too (the sensor's mean specific force from landing to
+            # landing), which needs no lever arm: a fit that took flights for contacts
+            # leaves both ends of each 'contact' in the air.
             kk = np.asarray(kept_k, dtype=np.int64)[near]
-            t_to, t_next = ((x[near] - sc.t0_s) * sc.fs_hz for x in (to_c, land_c))
+            from_c = np.array([c.landing_s for c in contacts[:-1]])
+            t_to, t_next, t_from = ((x[near] - sc.t0_s) * sc.fs_hz for x in (to_c, land_c, from_c))
             g_z = np.fmax(
                 flight_fall_g(sc, w_c, phi_c, r, t_to, t_next),
                 flight_fall_g(sc, w_c, phi_c, r, t_to, t_next, up=(up_after[kk], up_at[kk])),
+            )
+            g_z = np.fmax(
+                g_z, flight_fall_g(sc, w_c, phi_c, r, t_to, t_next, up="cycle", cycle_start=t_from)
             )
             falls[near] = ~(g_z >= st.max_flight_fall_g)  # NaN: too short to tell
             self.rejections_ += [

@@ -96,6 +96,11 @@ DEFAULT_REFERENCE_S = {"heel-raise": 240.0, "pogo": 40.0}
 _LEAD_S = 1.0
 #: Pogo: lever arms (sensor from the ball) of two runs this close are the same fit, m.
 _ARM_TOL_M = 0.08
+#: Pogo: the ball is no farther than this from a shoe-mounted sensor, m: heel to the first
+#: metatarsal head is about 72 % of the foot's length, 0.23 m for a 31 cm foot; a sensor
+#: on the heel counter adds 2-3 cm behind and 3-8 cm above. A run's fit beyond it (a few
+#: impacts can fit a point off the foot, and take flights for contacts) vouches for nothing.
+_MAX_ARM_M = 0.28
 #: How far a run may move the end of an announced event and it is still the same one, s.
 _SEPARATION_S = -0.05
 #: A retracted event whose end is this close to a final event's was that event, s.
@@ -881,6 +886,8 @@ class StreamAnalyzer:
 
         arm = np.asarray(res.lever_arm_m, dtype=np.float64)
         ref = self._ref_arm
+        if float(np.linalg.norm(arm)) > _MAX_ARM_M:
+            return res, an, lo, False
         if self._in_rounds(res) and near(arm, ref):
             self._set_reference(res, an, lo)
             self._cand_arm = None  # confirmed: a fit that disagreed was the odd one
