@@ -824,9 +824,10 @@ def flight_fall_g(
     The sensor's force is summed in blocks of ``block_s`` and each block turned by its
     middle's rotation (the error is of second order in the turn within a block: at the
     10-20 rad/s of a push-off's end, a few percent of that block's force). Up is
-    gravity in the contact before the flight: ``up`` if given, else the ball's mean
-    specific force over the last 30-5 ms of the contact, where it is planted. Only samples wholly inside the flight are used: none of the landing's
-    impact (several g) leaks in.
+    gravity: by default the ball's mean specific force over the last 30-5 ms of the
+    contact before the flight, where it is planted; see ``up`` for the others. Only
+    samples wholly inside the flight are used: none of the landing's impact (several g)
+    leaks in.
 
     Parameters
     ----------
