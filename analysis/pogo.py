@@ -1325,7 +1325,15 @@ class PogoAnalyzer:
                 for i, x in zip(near, g_z, strict=True)
                 if x >= st.max_flight_fall_g
             ]
-        rounds = _group_rounds(contacts, sorted(finals), st, body_mass_kg, hidden, falls)
+        # Where samples were lost between a take-off and the next landing (hidden() is
+        # asked only there), as hidden() reads it.
+        gaps = np.zeros(len(contacts), bool)
+        if len(lost) and len(contacts) > 1:
+            ends = np.array([(c.takeoff_s, c.landing_s) for c in contacts])
+            ab = np.clip(np.trunc((ends - sig.t0_s) * fs), 0, n).astype(np.int64)
+            i = np.searchsorted(lost, ab[:-1, 0])
+            gaps[:-1] = (i < len(lost)) & (lost[np.minimum(i, len(lost) - 1)] < ab[1:, 1])
+        rounds = _group_rounds(contacts, sorted(finals), st, body_mass_kg, hidden, falls, gaps)
         tf = _ten_five(contacts, rounds) if ten_five else None
         self.result_ = PogoResult(
             sample_rate_hz=float(fs_hz),
@@ -1347,6 +1355,7 @@ def _group_rounds(
     body_mass_kg: float | None,
     hidden: Callable[[float, float], bool] | None = None,
     falls: np.ndarray | None = None,
+    gaps: np.ndarray | None = None,
 ) -> list[PogoRound]:
     """Flights, per-contact measures and rounds (sets ``flight_ms`` etc. in place).
 
@@ -1354,44 +1363,49 @@ def _group_rounds(
     a take-off and the next landing; that flight is then not measured (null), though the
     round goes on. ``falls[k]``: whether the foot fell from contact ``k``'s take-off to
     the next landing as in a flight (:func:`flight_fall_g`); if not, the round ends there
-    (unless a contact hides in a gap in between, which the mean does not allow for)."""
+    (unless a contact hides in a gap in between, which the mean does not allow for).
+    ``gaps[k]``: whether samples were lost between contact ``k``'s take-off and the next
+    landing (``hidden`` is asked only there; all when None)."""
     if not contacts:
         return []
-    finals_arr = np.asarray(finals, float)
+    finals_arr = np.asarray(finals, float)  # sorted
     # A round continues while the next landing follows the take-off within a flight.
-    round_idx = 0
-    starts = [0]
+    land = np.array([c.landing_s for c in contacts])
+    to = np.array([c.takeoff_s for c in contacts])
+    has_next = np.arange(len(contacts)) < len(contacts) - 1
+    nxt = np.append(land[1:], np.inf)
+    horizon = np.minimum(to + st.max_flight_s, nxt)
+    # The first final landing after each take-off, before the horizon: the round stops.
+    j = np.searchsorted(finals_arr, to, side="right")
+    stop_s = np.append(finals_arr, np.inf)[j]
+    has_stop = stop_s < horizon
+    in_flight = has_next & ~has_stop & (nxt - to <= st.max_flight_s)
+    lost = np.zeros(len(contacts), bool)
+    if hidden is not None:
+        for k in np.flatnonzero(in_flight & (gaps if gaps is not None else True)).tolist():
+            lost[k] = hidden(float(to[k]), float(nxt[k]))
+    if falls is not None:
+        in_flight &= lost | falls  # a flight that did not fall: carried, a step
+    flight_ms = np.where(in_flight & ~lost, 1000.0 * (nxt - to), np.nan)
+    to_stop_ms = np.where(~in_flight & has_stop, 1000.0 * (stop_s - to), np.nan)
+    starts = [0] + (np.flatnonzero(~in_flight & has_next) + 1).tolist()
+    # The flight into the final landing is a real flight: its measures count.
+    flight = np.where(np.isnan(flight_ms), to_stop_ms, flight_ms)
+    tf = flight / 1000.0
+    tc = np.array([c.contact_ms for c in contacts]) / 1000.0
+    height_m = jump_height_m(tf)
+    stiff = leg_stiffness_n_per_m(tc, tf, body_mass_kg) / 1e3 if body_mass_kg else None
     for k, c in enumerate(contacts):
-        c.round_index = round_idx
-        nxt = contacts[k + 1] if k + 1 < len(contacts) else None
-        horizon = c.takeoff_s + st.max_flight_s
-        if nxt is not None:
-            horizon = min(horizon, nxt.landing_s)
-        stop = finals_arr[(finals_arr > c.takeoff_s) & (finals_arr < horizon)]
-        in_flight = (
-            nxt is not None and not len(stop) and nxt.landing_s - c.takeoff_s <= st.max_flight_s
-        )
-        lost = in_flight and hidden is not None and hidden(c.takeoff_s, nxt.landing_s)
-        if in_flight and not lost and falls is not None and not falls[k]:
-            in_flight = False  # carried, not flying: a step
-        if in_flight:
-            c.flight_ms = None if lost else 1000.0 * (nxt.landing_s - c.takeoff_s)
-        else:
-            if len(stop):
-                c.flight_to_stop_ms = 1000.0 * (float(stop[0]) - c.takeoff_s)
-            if nxt is not None:
-                round_idx += 1
-                starts.append(k + 1)
-    for c in contacts:
-        # The flight into the final landing is a real flight: its measures count.
-        flight = c.flight_ms if c.flight_ms is not None else c.flight_to_stop_ms
-        if flight is not None:
-            tf, tc = flight / 1000.0, c.contact_ms / 1000.0
-            c.jump_height_cm = float(100.0 * jump_height_m(tf))
-            c.rsi_flight_contact = tf / tc
-            c.rsi_height_contact_mps = float(jump_height_m(tf)) / tc
-            if body_mass_kg:
-                c.stiffness_kn_per_m = float(leg_stiffness_n_per_m(tc, tf, body_mass_kg)) / 1e3
+        if not np.isnan(flight_ms[k]):
+            c.flight_ms = float(flight_ms[k])
+        if not np.isnan(to_stop_ms[k]):
+            c.flight_to_stop_ms = float(to_stop_ms[k])
+        if not np.isnan(tf[k]):
+            c.jump_height_cm = float(100.0 * height_m[k])
+            c.rsi_flight_contact = float(tf[k] / tc[k])
+            c.rsi_height_contact_mps = float(height_m[k] / tc[k])
+            if stiff is not None:
+                c.stiffness_kn_per_m = float(stiff[k])
     rounds = []
     kept: list[Contact] = []
     bounds = starts + [len(contacts)]
