@@ -1020,10 +1020,10 @@ class StreamAnalyzer:
         # deg/s off (its still samples include a slow lowering), by as much. The extension
         # carries on at the rate the correction had over the run's last 0.5 s (its time
         # constant is 2 s), so that the pitch tracked between runs stays on the run's.
-        k = int(round(0.5 * sig.fs_hz))
+        k, m = int(round(0.5 * sig.fs_hz)), len(pitch)
         self._drift_dps = 0.0
-        if len(pitch) > k and bool(sig.valid[-k - 1 :].all()):
-            r = (sig.gyr_dps[len(pitch) - k - 1 : len(pitch)] - self._bias) @ self._lateral
+        if m > k and bool(sig.valid[m - k - 1 : m].all()):
+            r = (sig.gyr_dps[m - k - 1 : m] - self._bias) @ self._lateral
             gyro_deg = float(np.sum(r[1:] + r[:-1])) * 0.5 / sig.fs_hz
             self._drift_dps = (float(pitch[-1] - pitch[-k - 1]) - gyro_deg) * sig.fs_hz / k
         # The pitch at the newest sample: the run's last grid point, extended by the gyro.
