@@ -809,7 +809,7 @@ def flight_fall_g(
     landing: np.ndarray,
     *,
     block_s: float = 0.04,
-    up: tuple[np.ndarray, np.ndarray] | str | None = None,
+    planted_up: tuple[np.ndarray, np.ndarray] | None = None,
     cycle_start: np.ndarray | None = None,
 ) -> np.ndarray:
     """Mean vertical specific force of the ball from each take-off to the next landing, g.
@@ -829,8 +829,9 @@ def flight_fall_g(
     The sensor's force is summed in blocks of ``block_s`` and each block turned by its
     middle's rotation (the error is of second order in the turn within a block: at the
     10-20 rad/s of a push-off's end, a few percent of that block's force). Up is
-    gravity: by default the ball's mean specific force over the last 30-5 ms of the
-    contact before the flight, where it is planted; see ``up`` for the others. Only
+    gravity: the ball's mean specific force over the last 30-5 ms of the contact before
+    the flight, where it is planted, and the estimates given (``planted_up``,
+    ``cycle_start``); the largest reading is returned. Only
     samples wholly inside the flight are used: none of the landing's impact (several g)
     leaks in.
 
@@ -848,21 +849,20 @@ def flight_fall_g(
         Fractional sample indices of each take-off and of the landing that ends its flight.
     block_s : float
         Length of the blocks the sensor's force is turned in, s.
-    up : (ndarray, ndarray), optional
-        Gravity's direction in the contact before each flight, shape (k, 3), in the
-        sensor's axes at the samples given, shape (k,) (the planted window after its
-        landing, as :func:`prelanding_g` has it). More robust than the end of the
-        contact, which is read from the take-off: a take-off placed wrongly (a fit of a
-        few impacts can put it at the next landing, with the ball in the air before it)
-        leaves no gravity there to read, while the landing's planted window was checked
-        for 1 g. ``"cycle"``: the sensor's mean specific force over the whole hop, from
-        the landing before the flight (``cycle_start``, fractional sample indices) to the
-        landing after it. Over a cycle that starts and ends at a touchdown the sensor's
-        velocity returns to about where it was, so that mean is gravity, whatever the
+    planted_up : (ndarray, ndarray), optional
+        Gravity in the contact before each flight, shape (k, 3), in the sensor's axes at
+        the samples given, shape (k,) (the planted window after its landing, as
+        :func:`prelanding_g` has it): a second estimate of up. It holds where the end of
+        the contact does not: a take-off placed wrongly (a fit of a few impacts can put
+        it at the next landing, with the ball in the air before it) leaves no gravity
+        there to read, while the landing's planted window was checked for 1 g.
+    cycle_start : ndarray, shape (k,), optional
+        Fractional sample indices of the landing before each flight: a third estimate,
+        the sensor's mean specific force over the whole hop, from that landing to the one
+        after the flight. Over a cycle that starts and ends at a touchdown the sensor's
+        velocity returns to about where it was, so that mean is gravity whatever the
         lever arm: a fit that took flights for contacts (both ends of each 'contact' in
         the air) cannot spoil it.
-    cycle_start : ndarray, shape (k,), optional
-        With ``up="cycle"``.
 
     Returns
     -------
@@ -897,24 +897,26 @@ def flight_fall_g(
         blk = _since_centre(w_rps, fs, (lo + hi - 1) // 2, a[own], phi).apply(blk)
         return np.add.reduceat(blk, first, axis=0)
 
-    # Up at the take-off, in the sensor's axes there.
-    if isinstance(up, str):  # "cycle": from the landing before to the landing after
+    # Up at the take-off, in the sensor's axes there: from the end of the contact, and
+    # from the other sources given.
+    width = max(1, int(round(0.025 * fs)))
+    g_end = _mean_ball_force(sig, w_rps, phi, r, r0, width)
+    ups = [_since_centre(w_rps, fs, r0 + (width - 1) // 2, a, phi).apply(g_end)]
+    if planted_up is not None:
+        vec, at = np.asarray(planted_up[0], float)[ok], np.asarray(planted_up[1], np.int64)[ok]
+        ups.append(_since_centre(w_rps, fs, at, a, phi).apply(vec))
+    if cycle_start is not None:  # from the landing before to the landing after
         c0 = np.ceil(np.asarray(cycle_start, float)[ok] + 0.5).astype(np.int64)
-        g_up = turned_sum(np.minimum(c0, a), b)
-    elif up is None:
-        width = max(1, int(round(0.025 * fs)))
-        g_up = _mean_ball_force(sig, w_rps, phi, r, r0, width)
-        g_up = _since_centre(w_rps, fs, r0 + (width - 1) // 2, a, phi).apply(g_up)
-    else:
-        vec, at = np.asarray(up[0], float)[ok], np.asarray(up[1], np.int64)[ok]
-        g_up = _since_centre(w_rps, fs, at, a, phi).apply(vec)
-    up = g_up / np.linalg.norm(g_up, axis=1, keepdims=True)
+        ups.append(turned_sum(np.minimum(c0, a), b))
     # The sensor's specific force over the flight, in the take-off's axes.
     integral = turned_sum(a, b) / fs
     # Less the change of R (omega x r) from the first sample to the last.
     end = _since_centre(w_rps, fs, b - 1, a, phi).apply(np.cross(w_rps[b - 1], r))
     integral -= end - np.cross(w_rps[a], r)
-    out[ok] = (integral * up).sum(axis=1) / ((b - a) / fs) / GRAVITY_MPS2
+    mean_f = integral / ((b - a) / fs)[:, None]
+    # The largest reading: with the right lever arm every source is gravity.
+    readings = [(mean_f * u).sum(axis=1) / np.linalg.norm(u, axis=1) for u in ups]
+    out[ok] = np.fmax.reduce(readings) / GRAVITY_MPS2
     return out
 
 
@@ -1317,12 +1319,15 @@ class PogoAnalyzer:
             kk = np.asarray(kept_k, dtype=np.int64)[near]
             from_c = np.array([c.landing_s for c in contacts[:-1]])
             t_to, t_next, t_from = ((x[near] - sc.t0_s) * sc.fs_hz for x in (to_c, land_c, from_c))
-            g_z = np.fmax(
-                flight_fall_g(sc, w_c, phi_c, r, t_to, t_next),
-                flight_fall_g(sc, w_c, phi_c, r, t_to, t_next, up=(up_after[kk], up_at[kk])),
-            )
-            g_z = np.fmax(
-                g_z, flight_fall_g(sc, w_c, phi_c, r, t_to, t_next, up="cycle", cycle_start=t_from)
+            g_z = flight_fall_g(
+                sc,
+                w_c,
+                phi_c,
+                r,
+                t_to,
+                t_next,
+                planted_up=(up_after[kk], up_at[kk]),
+                cycle_start=t_from,
             )
             falls[near] = ~(g_z >= st.max_flight_fall_g)  # NaN: too short to tell
             self.rejections_ += [
