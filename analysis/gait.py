@@ -419,9 +419,7 @@ class GaitAnalyzer:
         # swing's own jitter, and the heel is down within heel_drop_s, ending the
         # rotation; a knock does not speed it up, and the swing goes on after it.
         drop = int(round(st.heel_drop_s * fs))
-        spins_up = np.zeros(n, bool)
-        w_next = ndimage.minimum_filter1d(w, k20, origin=-(k20 // 2), mode="nearest")
-        spins_up[k10:] = w_next[k10:] < st.ball_spin_up * np.minimum(w[:-k10], 0.0)
+        spins_up = _spins_up(w, np.maximum(s0, cross - drop), land_end, k10, k20, st.ball_spin_up)
         coll = _first_spike(
             jerk,
             s0,
@@ -553,6 +551,35 @@ def _jerk(acc_mps2: np.ndarray, fs_hz: float, chunk: int = 1 << 16) -> np.ndarra
     for i in range(1, n, chunk):
         d = acc_mps2[i : i + chunk] - acc_mps2[i - 1 : i - 1 + chunk][: min(chunk, n - i)]
         out[i : i + len(d)] = np.sqrt(np.einsum("ij,ij->i", d, d)) * fs_hz
+    return out
+
+
+def _spins_up(
+    w: np.ndarray, lo: np.ndarray, hi: np.ndarray, lag: int, ahead: int, factor: float
+) -> np.ndarray:
+    """Where, inside the intervals ``[lo, hi)`` (sample indices), the toe-up rotation
+    (``w`` < 0, deg/s, shape (n,)) grows by more than ``factor`` within the next
+    ``ahead`` samples over its value ``lag`` samples before. Boolean, shape (n,): False
+    outside the intervals (only the landing windows are read, not the whole signal)."""
+    n = len(w)
+    out = np.zeros(n, bool)
+    lo = np.clip(lo, lag, n)
+    hi = np.clip(hi, lo, n)
+    keep = hi > lo
+    lo, hi = lo[keep], hi[keep]
+    if not len(lo):
+        return out
+    # Each interval with the ``ahead`` samples after it (edge repeated at the end, as
+    # mode="nearest" of the whole signal), one after the other: the minimum over the
+    # next ``ahead`` samples of an interval's sample never reads the next interval.
+    span = hi - lo + ahead
+    first = np.cumsum(span) - span
+    local = np.arange(int(span.sum())) - np.repeat(first, span)
+    idx = np.minimum(np.repeat(lo, span) + local, n - 1)
+    w_next = ndimage.minimum_filter1d(w[idx], ahead, origin=-(ahead // 2), mode="nearest")
+    inside = local < np.repeat(hi - lo, span)
+    pos = idx[inside]
+    out[pos] = w_next[inside] < factor * np.minimum(w[pos - lag], 0.0)
     return out
 
 
