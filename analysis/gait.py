@@ -54,7 +54,9 @@ class GaitSettings:
 
     swing_dps: float = 100.0  # a swing rotates the foot toe-up faster than this on average
     swing_avg_s: float = 0.1  # over this time
-    max_contact_s: float = 1.5  # slow walking ~1 s; longer is standing between bouts
+    # Slow walking ~1 s, a heel-toe drill's first step up to ~1.7 s; longer is standing
+    # between bouts.
+    max_contact_s: float = 2.0
     pushoff_dps: float = 100.0  # a push-off rotates it heel-up faster than this
     min_stride_s: float = 0.3  # swings closer than this are one swing (sprint strides ~0.5 s)
     max_stride_s: float = 2.5  # a longer pause ends a bout
