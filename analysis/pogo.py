@@ -1304,21 +1304,21 @@ class PogoAnalyzer:
         # from strike to heel-off, a ball from foot-flat to toe-off) is carried, not
         # flying, between its contacts.
         falls = np.ones(len(contacts), dtype=bool)
+        land_s = np.array([c.landing_s for c in contacts])
+        to_s = np.array([c.takeoff_s for c in contacts])
         if len(contacts) > 1:
-            to_c = np.array([c.takeoff_s for c in contacts[:-1]])
-            land_c = np.array([c.landing_s for c in contacts[1:]])
+            to_c, land_c = to_s[:-1], land_s[1:]
             near = np.flatnonzero(land_c - to_c <= st.max_flight_s)
-            # Up from both ends of the contact before the flight: the planted window
-            # after its landing and the end before its take-off. With the right lever
-            # arm both are gravity; a fit of a few impacts that took flights for contacts
-            # (or a contact and a flight for one) leaves one of them off, and the larger
-            # reading then says the 'flight' held a contact.
-            # Up from the whole hop too (the sensor's mean specific force from landing to
-            # landing), which needs no lever arm: a fit that took flights for contacts
-            # leaves both ends of each 'contact' in the air.
+            # Up three ways: the end of the contact before the flight, the planted window
+            # after its landing, and the sensor's mean specific force over the whole hop
+            # (landing to landing), which needs no lever arm. With the right lever arm all
+            # are gravity; a fit of a few impacts that took a contact and its flight for
+            # one contact, or flights for contacts, leaves one or both ends of a 'contact'
+            # in the air, and the largest reading then says the 'flight' held a contact.
             kk = np.asarray(kept_k, dtype=np.int64)[near]
-            from_c = np.array([c.landing_s for c in contacts[:-1]])
-            t_to, t_next, t_from = ((x[near] - sc.t0_s) * sc.fs_hz for x in (to_c, land_c, from_c))
+            t_to, t_next, t_from = (
+                (x[near] - sc.t0_s) * sc.fs_hz for x in (to_c, land_c, land_s[:-1])
+            )
             g_z = flight_fall_g(
                 sc,
                 w_c,
@@ -1339,7 +1339,7 @@ class PogoAnalyzer:
         # asked only there), as hidden() reads it.
         gaps = np.zeros(len(contacts), bool)
         if len(lost) and len(contacts) > 1:
-            ends = np.array([(c.takeoff_s, c.landing_s) for c in contacts])
+            ends = np.column_stack([to_s, land_s])
             ab = np.clip(np.trunc((ends - sig.t0_s) * fs), 0, n).astype(np.int64)
             i = np.searchsorted(lost, ab[:-1, 0])
             gaps[:-1] = (i < len(lost)) & (lost[np.minimum(i, len(lost) - 1)] < ab[1:, 1])
