@@ -167,7 +167,16 @@ def block_mean(sig: UniformSignal, max_rate_hz: float) -> UniformSignal:
     m = sig.n // k
 
     def blocks(x: np.ndarray) -> np.ndarray:
-        # A sum of k strided slices: much faster than .mean(axis=1) over (m, k, 3).
+        # A sum of k strided slices: much faster than .mean(axis=1) over (m, k, 3). An
+        # (n, 3) array in column order (as pandas gives) is summed as its (3, n) rows,
+        # and the result keeps that order; a reshape would copy it first (4x slower).
+        if x.T.flags.c_contiguous:
+            xt = x.T[:, : m * k]
+            out = xt[:, 0::k].copy()
+            for j in range(1, k):
+                out += xt[:, j::k]
+            out /= k
+            return out.T
         x = x[: m * k].reshape(m, 3 * k)
         out = x[:, 0:3].copy()
         for j in range(1, k):
