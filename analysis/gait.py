@@ -39,6 +39,7 @@ and slowing), and the rep averages use the steady steps.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -702,7 +703,7 @@ def _bouts(
         run_steps = duty is not None and np.count_nonzero(duty < st.run_duty_max) > 0.5 * len(duty)
         kind = "run" if run_steps else "walk"
         mid = tc[a + n // 4 : a + max(n // 4 + 1, 3 * n // 4)]
-        ref = float(np.median(mid))
+        ref = statistics.median(mid.tolist())  # (a few dozen values: 10x np.median's speed)
         steady = np.ones(n, bool)
         if kind == "run":
             off = np.abs(tc[a:b] - ref) > st.steady_tol * ref
@@ -726,7 +727,12 @@ def _bouts(
         exact = steady & ~in_gap_event[a:b]
         c = 1000.0 * tc[a:b][exact if exact.any() else steady]
         sm = strides[steady[:-1]] if len(strides) else strides
-        trend = float(np.polyfit(np.arange(len(c)), c, 1)[0]) if len(c) >= 3 else None
+        c_list = c.tolist()
+        # The least-squares slope over the step number (statistics: np.polyfit's result,
+        # without its overhead on a few dozen values).
+        trend = (
+            statistics.linear_regression(range(len(c_list)), c_list).slope if len(c) >= 3 else None
+        )
         c_mean = c.mean()
         sm_mean = sm.mean() if len(sm) else None
         bouts.append(
@@ -737,12 +743,12 @@ def _bouts(
                 kind=kind,
                 steady_steps=int(np.count_nonzero(steady)),
                 contact_ms_mean=float(c_mean),
-                contact_ms_median=float(np.median(c)),
+                contact_ms_median=float(statistics.median(c_list)),
                 contact_ms_sd=float(c.std(ddof=1)) if len(c) > 1 else 0.0,
                 stride_ms_mean=float(sm_mean) if len(sm) else None,
                 cadence_spm=float(2 * 60000.0 / sm_mean) if len(sm) else None,
                 duty_factor=float(c_mean / sm_mean) if len(sm) else None,
-                contact_trend_ms_per_step=trend,
+                contact_trend_ms_per_step=None if trend is None else float(trend),
             )
         )
     return bouts
