@@ -55,6 +55,14 @@ class GaitSettings:
 
     swing_dps: float = 100.0  # a swing rotates the foot toe-up faster than this on average
     swing_avg_s: float = 0.1  # over this time
+    # A bout's first swing, from standing, may be slower (see _first_swings): faster than
+    # this on average, landing on the heel, toe-up by more than first_landing_deg from the
+    # flat foot it left (walking heel strikes: 15-30 deg; the real recording's first step:
+    # 19 deg; a hop lands on the ball, plantarflexed), and carrying the foot by more than
+    # first_travel_m (a step moves it decimetres; a fidget returns it where it stood).
+    first_swing_dps: float = 50.0
+    first_landing_deg: float = 10.0
+    first_travel_m: float = 0.1
     # Slow walking ~1 s, a heel-toe drill's first step up to ~1.7 s; longer is standing
     # between bouts.
     max_contact_s: float = 2.0
@@ -132,8 +140,9 @@ class GaitResult:
 
 
 def sagittal_rate_dps(sig: UniformSignal, settings: GaitSettings | None = None) -> tuple:
-    """Angular rate about the foot's lateral axis (deg/s, shape (n,), + = heel up) and
-    how its sign was decided.
+    """Angular rate about the foot's lateral axis (deg/s, shape (n,), + = heel up), how
+    its sign was decided, and that axis (unit vector in the sensor's axes, shape (3,):
+    the rate is the right-handed rotation about it).
 
     The axis is the principal axis of the angular rate (the foot's pitch axis dominates
     every step); the gyro bias is the median rate of the quiet samples. The sign comes from
@@ -189,7 +198,7 @@ def sagittal_rate_dps(sig: UniformSignal, settings: GaitSettings | None = None) 
         lateral, bias, method = al.lateral, al.gyr_bias_dps, al.sign_method
     w = sig.gyr_dps @ lateral  # no (n, 3) temporary
     w -= float(bias @ lateral)
-    return _unclipped_rate(w, sig.gyr_dps, lateral, bias), method
+    return _unclipped_rate(w, sig.gyr_dps, lateral, bias), method, lateral
 
 
 def _clipped(gyr_dps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -366,7 +375,7 @@ class GaitAnalyzer:
         st = self.settings
         sig = to_uniform(t_s, acc_mps2, gyr_dps, fs_hz=fs_hz)
         fs, n = sig.fs_hz, sig.n
-        w, method = sagittal_rate_dps(sig, st)
+        w, method, lateral = sagittal_rate_dps(sig, st)
         self.rate_dps_ = w
         rejected: list[tuple[float, str]] = []
 
@@ -378,9 +387,12 @@ class GaitAnalyzer:
         # over swing_avg_s it falls well below the swing next to it.
         w_avg = ndimage.uniform_filter1d(w, max(1, int(round(st.swing_avg_s * fs))), mode="nearest")
         toe_up = np.negative(w_avg, out=w_avg)  # -w_avg, in place
-        swings, _ = signal.find_peaks(
-            toe_up, height=st.swing_dps, distance=max(1, int(st.min_stride_s * fs))
+        # The slower toe-up rotations too (a bout's first step, below): a lower peak never
+        # displaces a higher one, so the swings found are those of swing_dps alone.
+        tops, _ = signal.find_peaks(
+            toe_up, height=st.first_swing_dps, distance=max(1, int(st.min_stride_s * fs))
         )
+        swings = tops[toe_up[tops] >= st.swing_dps]
         # A heel drop left standing alone (no swing within min_stride_s) is still a
         # fraction of the swings around it: not a swing.
         if len(swings) >= 3:
@@ -388,6 +400,8 @@ class GaitAnalyzer:
             nine = np.arange(len(depth))[:, None] + np.arange(-4, 5)  # edges repeated
             near = depth[np.minimum(np.maximum(nine, 0), len(depth) - 1)]
             swings = swings[depth >= 0.3 * np.median(near, axis=1)]
+        first = _first_swings(w, toe_up, tops, swings, sig.acc_mps2, lateral, fs, st)
+        swings = np.union1d(swings, first)
         if len(swings) < 2:
             self.result_ = GaitResult(float(fs_hz), [], [], method, rejected)
             return self.result_
@@ -547,6 +561,132 @@ class GaitAnalyzer:
         bouts = _bouts(steps, st, ic_s, contact_ms)
         self.result_ = GaitResult(float(fs_hz), steps, bouts, method, rejected)
         return self.result_
+
+
+def _first_swings(
+    w: np.ndarray,
+    toe_up: np.ndarray,
+    tops: np.ndarray,
+    swings: np.ndarray,
+    acc_mps2: np.ndarray,
+    lateral: np.ndarray,
+    fs: float,
+    st: GaitSettings,
+) -> np.ndarray:
+    """The first swings of bouts started from standing that are slower than a swing.
+
+    The first step from standing can swing slowly (a long, slow first swing), or leave
+    from a short push-off off the flat foot (on the real recording the first swing turns
+    the foot toe-up by only ~25 deg), so its toe-up rate averaged over ``swing_avg_s``
+    can stay below ``swing_dps``, and the contact after it would be lost. A peak in
+    ``tops`` of ``toe_up`` (the averaged toe-up rate, deg/s, shape (n,)) above
+    ``first_swing_dps`` that is not one of the ``swings`` counts as one when:
+
+    * it starts a bout: no swing within ``max_stride_s`` before it, one within
+      ``max_stride_s`` after its toe-up rotation (``w`` < 0 around the peak). Inside a
+      bout the toe-up rotations that are not swings are the heel drops after forefoot
+      landings.
+    * the rotation starts at a toe-off: the rate was heel-up faster than
+      ``pushoff_dps`` within 50 ms before it. Only the toes leaving the ground let the
+      leg reverse the push-off that fast; a heel lowered after a heel raise, a toe tap or
+      a rock back onto the heels starts from a foot at rest or turning over slowly.
+    * it lands on the heel: it turns the foot toe-up by ``first_landing_deg`` more than
+      the heel-up rotation before it (the push-off, from the foot standing flat) turned
+      it heel-up, so the foot lands dorsiflexed, as a walking step does. A hop (pogo)
+      lands on the ball, plantarflexed, no more toe-up than where its push-off began.
+      (Read on the sagittal rate alone: a first step that turns the foot about the
+      vertical too, as at the start of a walk back, can read less toe-up than it turns,
+      and is then left out as before.)
+    * the foot travels: from rest before the push-off to the stance after the landing
+      (where the angular speed is least within 1 s, the swing after excluded) the
+      sensor moves by more than ``first_travel_m``. Its specific force (``acc_mps2``,
+      m/s^2, shape (n, 3)) is turned back by the pitch integrated from rest (about
+      ``lateral``, the axis of ``w``), less its value at rest (gravity), and integrated
+      twice with the velocity zero at both ends. A fidget (a heel flicked up and down
+      and the toes raised, a foot rocked) moves it only about a pivot and back.
+
+    One per toe-up rotation (its highest peak). Returns sample indices, sorted.
+    """
+    cand = np.setdiff1d(tops, swings, assume_unique=True)
+    if len(cand) == 0 or len(swings) == 0:
+        return cand[:0]
+    n = len(w)
+    reach = int(st.max_stride_s * fs)
+    k = np.searchsorted(swings, cand)
+    prev = swings[np.maximum(k - 1, 0)]
+    after = swings[np.minimum(k, len(swings) - 1)]
+    use = ((k == 0) | (cand - prev > reach)) & (k < len(swings)) & (after - cand <= reach)
+    use &= w[cand] < 0
+    cand, after = cand[use], after[use]
+    if len(cand) == 0:
+        return cand
+    # The rate from each peak back and forward (a swing and its push-off are shorter
+    # than a stride): the toe-up rotation around the peak, and the heel-up one before it.
+    lag = np.arange(reach)
+    back = w[np.maximum(cand[:, None] - lag, 0)]
+    ahead = w[np.minimum(cand[:, None] + 1 + lag, n - 1)]
+    n_back = np.argmax(back >= 0, axis=1)  # toe-up samples at and before the peak
+    n_ahead = np.argmax(ahead >= 0, axis=1)  # and after it
+    heel_up = (back < 0) & (lag > n_back[:, None])
+    n_push = np.where(heel_up.any(axis=1), np.argmax(heel_up, axis=1), reach)
+    del heel_up
+    ends = (back >= 0).any(axis=1) & (ahead >= 0).any(axis=1) & (cand >= n_back)
+    rows = np.arange(len(cand))[:, None]
+    # (The swing's toe-up rotation) - (the push-off's heel-up rotation), deg.
+    toe_up_deg = -(
+        np.where(lag < n_back[:, None], back, 0.0).sum(axis=1)
+        + np.where(lag < n_ahead[:, None], ahead, 0.0).sum(axis=1)
+    )
+    toe_up_deg -= np.where((lag >= n_back[:, None]) & (lag < n_push[:, None]), back, 0.0).sum(
+        axis=1
+    )
+    toe_up_deg /= fs
+    k50 = max(2, int(round(0.05 * fs)))
+    pushoff = back[rows, np.minimum(n_back[:, None] + np.arange(k50), reach - 1)].max(axis=1)
+    del back, ahead
+    ok = ends & (pushoff > st.pushoff_dps) & (toe_up_deg > st.first_landing_deg)
+    ok &= after > cand + n_ahead  # the next swing is a new one, after this rotation
+    rest = np.maximum(cand - n_push + 1, 0)[ok]
+    start, landing = (cand - n_back)[ok], (cand + n_ahead + 1)[ok]
+    cand, after = cand[ok], after[ok]
+    if len(cand) == 0:
+        return cand
+    # The stance after the landing: the least angular speed (over 0.1 s) from 0.1 s
+    # after it (past the rocker) to 1 s, and before the next swing.
+    k100 = max(1, int(round(0.1 * fs)))
+    span = np.arange(int(fs))
+    speed = np.abs(w[np.minimum(landing[:, None] + k100 + span, n - 1)])
+    speed = ndimage.uniform_filter1d(speed, k100, axis=1, mode="nearest")
+    speed[landing[:, None] + k100 + span >= after[:, None]] = np.inf
+    stance = landing + k100 + np.argmin(speed, axis=1)
+    del speed
+    # The travel from rest to that stance (the rest is before the push-off: stance -
+    # rest < 2 max_stride_s).
+    lens = stance - rest + 1
+    cols = np.arange(int(lens.max()))
+    inside = cols < lens[:, None]
+    idx = np.minimum(rest[:, None] + cols, n - 1)
+    th = np.radians(np.cumsum(np.where(inside, w[idx], 0.0), axis=1) / fs)
+    th -= th[:, :1]
+    f = acc_mps2[idx]  # (m, samples, 3)
+    # Rodrigues: f turned by th about lateral, into the axes of the foot at rest.
+    lf = np.cross(lateral, f)
+    along = (f @ lateral)[..., None] * lateral
+    c, s_ = np.cos(th)[..., None], np.sin(th)[..., None]
+    f_rest = f * c + lf * s_ + along * (1.0 - c)
+    del f, lf, along
+    a = np.where(inside[..., None], f_rest - f_rest[:, :1], 0.0)
+    v = np.cumsum(a, axis=1) / fs
+    v_end = v[np.arange(len(cand)), lens - 1]
+    v -= v_end[:, None, :] * (cols / np.maximum(lens - 1, 1)[:, None])[..., None]
+    travel_m = np.linalg.norm(np.where(inside[..., None], v, 0.0).sum(axis=1) / fs, axis=1)
+    ok = travel_m > st.first_travel_m
+    cand, start = cand[ok], start[ok]
+    # One per rotation: its highest peak.
+    order = np.lexsort((-toe_up[cand], start))
+    first = np.ones(len(order), bool)
+    first[1:] = start[order][1:] != start[order][:-1]
+    return np.sort(cand[order][first])
 
 
 def _jerk(acc_mps2: np.ndarray, fs_hz: float, chunk: int = 1 << 16) -> np.ndarray:
