@@ -905,8 +905,9 @@ class StreamAnalyzer:
             return res, an, lo, False
         unusual = self._unusual(res, lo, now) if fixed else set()
         if unusual:
-            if now - self._ref_t < _CHECK_EVERY_S:
-                return res, an, lo, False  # (the next run checks it)
+            if now - self._ref_t < _CHECK_EVERY_S:  # a run checks it as soon as it may
+                self._due_from = min(self._due_from, self._ref_t + _CHECK_EVERY_S)
+                return res, an, lo, False
             self._checked |= unusual
             whole = self._whole(now)
             if whole is None:
