@@ -70,6 +70,13 @@ class GaitSettings:
     min_stride_s: float = 0.3  # swings closer than this are one swing (sprint strides ~0.5 s)
     max_stride_s: float = 2.5  # a longer pause ends a bout
     heel_window_s: float = 0.08  # heel contact to the collision's peak: 10-25 ms typically
+    # A rearfoot strike lands more than this toe-up; the heel rocker then turns the foot
+    # toe-down onto its sole by about that much (a flatter, midfoot landing's heel and ball
+    # touch within a few ms of each other).
+    heel_rocker_deg: float = 4.0
+    # The late swing's braking (the leg stopping the foot) can jolt the sensor as hard as
+    # the heel's collision, up to this long before the heel's touch.
+    brake_lead_s: float = 0.03
     heel_drop_s: float = 0.1  # forefoot landing to heel down: < 20 deg at 200-400 deg/s
     ball_spin_up: float = 1.25  # a ball landing speeds the toe-up rotation by more than this
     landing_window_s: float = 0.35  # swing's fastest toe-up rotation to the landing (or
@@ -454,6 +461,35 @@ class GaitAnalyzer:
         span = np.arange(a0, int(0.04 * fs) + 1)
         after = w[np.minimum(coll[:, None] + span[None, :], n - 1)].mean(axis=1)
         heel = (cross < land_end) & (cross <= coll + 1) & (coll - cross <= hw) & (after > 0)
+        # Also heel first: the foot rolls toe-down from the crossing onto its sole by more
+        # than a rearfoot strike's angle (heel_rocker_deg, read up to 40 ms past the
+        # collision or the crossing, whichever is later), and the collision found is not
+        # the heel's own but
+        # * the forefoot's slap at foot-flat, after the rocker: at 100-200 Hz the heel's
+        #   collision can stay under half the slap's, which comes 50-90 ms after the
+        #   crossing, where the foot barely turns (``after`` about 0) or already pushes
+        #   off at a sprint; or
+        # * a jolt up to brake_lead_s before the heel's touch (the late swing's braking,
+        #   whose jerk, at low rates and through the anti-alias filters, runs into the
+        #   impact's), while the foot still turns toe-up and only slows down until the
+        #   crossing. A ball's impact, in front of the ankle, would speed that rotation up
+        #   (the heel drops): a ball landing's crossing is the heel coming down, after
+        #   which the foot does not roll toe-down onto its sole.
+        # reduceat over interleaved (start, end) bounds: the even outputs are the
+        # intervals [start, end), the odd ones the gaps between them (dropped).
+        k40 = int(round(0.04 * fs))
+        first = np.minimum(cross + 1, n - 2)  # the first sample turning toe-down
+        ends = np.minimum(np.maximum(coll, cross) + k40 + 1, n - 1)
+        rocker_deg = np.add.reduceat(w, np.column_stack((first, ends)).ravel())[::2] / fs
+        to_cross = np.clip(cross + 1, coll + 1, n - 1)  # [coll, cross]
+        slowest = np.minimum.reduceat(w, np.column_stack((coll, to_cross)).ravel())[::2]
+        slows = (cross <= coll) | (slowest >= w[coll])
+        heel |= (
+            (cross < land_end)
+            & (cross <= coll + int(round(st.brake_lead_s * fs)))
+            & slows
+            & (rocker_deg > st.heel_rocker_deg)
+        )
         # Otherwise: the onset of the collision's acceleration edge.
         back = max(2, int(round(0.03 * fs)))
         lo = np.maximum(coll - back, s0)
