@@ -58,11 +58,24 @@ class GaitSettings:
     # A bout's first swing, from standing, may be slower (see _first_swings): faster than
     # this on average, landing on the heel, toe-up by more than first_landing_deg from the
     # flat foot it left (walking heel strikes: 15-30 deg; the real recording's first step:
-    # 19 deg; a hop lands on the ball, plantarflexed), and carrying the foot by more than
-    # first_travel_m (a step moves it decimetres; a fidget returns it where it stood).
+    # 19 deg; a hop lands on the ball, plantarflexed).
     first_swing_dps: float = 50.0
     first_landing_deg: float = 10.0
-    first_travel_m: float = 0.1
+    # Every swing carries the foot (see _carried): from where the foot stood at rest
+    # before it (turning slower than rest_dps throughout swing_avg_s, and flat: its
+    # gravity within rest_tilt_deg of the standing pose's) to where it stands at rest
+    # after it, it moves by more than min_travel_m or turns about the vertical by more
+    # than min_turn_deg. A step moves it by decimetres (the shortest, a slow first step
+    # of 0.13 m, reads >= 0.087 m) or turns it on the spot (30-90 deg a step in a 180 deg
+    # turn; a turn's short steps read less travel); a fidget (toe taps, a heel raise
+    # dropped, a heel flick, rocking) pivots it about its heel or ball and leaves it
+    # where it stood (reads <= 0.045 m, turned < 1 deg). A walking mid-stance turns the
+    # foot slower than 5 deg/s over 0.1 s; a heel raise's top or a raised toe tilts it
+    # by 15-40 deg: the rest before a dropped heel is the standing before the raise.
+    min_travel_m: float = 0.05
+    min_turn_deg: float = 15.0
+    rest_dps: float = 10.0
+    rest_tilt_deg: float = 10.0
     # Slow walking ~1 s, a heel-toe drill's first step up to ~1.7 s; longer is standing
     # between bouts.
     max_contact_s: float = 2.0
@@ -164,7 +177,14 @@ def sagittal_rate_dps(sig: UniformSignal, settings: GaitSettings | None = None) 
     2000 deg/s on one axis) no longer measures the rotation: there the rate is read from
     the other axes, as the foot turns about its lateral axis (see :func:`_unclipped_rate`).
     """
-    st = settings or GaitSettings()
+    return _sagittal(sig, settings or GaitSettings())[:3]
+
+
+def _sagittal(sig: UniformSignal, st: GaitSettings) -> tuple:
+    """:func:`sagittal_rate_dps`'s rate, method and axis, then the gyro bias (deg/s,
+    shape (3,)), the direction of the specific force where the foot rests (unit vector,
+    shape (3,): up, in the pose it stands in most) and the block means the axes were
+    found from (at most ``alignment_rate_hz``)."""
     c = block_mean(sig, st.alignment_rate_hz)
     g = c.gyr_dps
     # The axes as rows, contiguous (a view of the usual column-major (n, 3) input, else
@@ -205,7 +225,7 @@ def sagittal_rate_dps(sig: UniformSignal, settings: GaitSettings | None = None) 
         lateral, bias, method = al.lateral, al.gyr_bias_dps, al.sign_method
     w = sig.gyr_dps @ lateral  # no (n, 3) temporary
     w -= float(bias @ lateral)
-    return _unclipped_rate(w, sig.gyr_dps, lateral, bias), method, lateral
+    return _unclipped_rate(w, sig.gyr_dps, lateral, bias), method, lateral, bias, up, c
 
 
 def _clipped(gyr_dps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -382,7 +402,7 @@ class GaitAnalyzer:
         st = self.settings
         sig = to_uniform(t_s, acc_mps2, gyr_dps, fs_hz=fs_hz)
         fs, n = sig.fs_hz, sig.n
-        w, method, lateral = sagittal_rate_dps(sig, st)
+        w, method, lateral, bias, up, coarse = _sagittal(sig, st)
         self.rate_dps_ = w
         rejected: list[tuple[float, str]] = []
 
@@ -407,8 +427,33 @@ class GaitAnalyzer:
             nine = np.arange(len(depth))[:, None] + np.arange(-4, 5)  # edges repeated
             near = depth[np.minimum(np.maximum(nine, 0), len(depth) - 1)]
             swings = swings[depth >= 0.3 * np.median(near, axis=1)]
-        first = _first_swings(w, toe_up, tops, swings, sig.acc_mps2, lateral, fs, st)
-        swings = np.union1d(swings, first)
+        # A toe-up rotation that leaves the foot where it stood is no swing: the foot did
+        # not leave the ground (a fidget), so no contact starts at its "landing". Read on
+        # the block means the axes came from (a rest lasts swing_avg_s or more, and the
+        # integrals of the rotation and of the acceleration hold at that rate), at each
+        # swing's block. Before the first swings are sought: a fidget just before a bout
+        # does not hide its first step.
+        per_block = max(1, int(round(fs / coarse.fs_hz)))
+        w_coarse = coarse.gyr_dps @ lateral
+        w_coarse -= float(bias @ lateral)
+        valid = sig.valid
+        lost = np.flatnonzero(~valid)
+        missing_s = np.bincount(np.minimum(lost // per_block, coarse.n - 1), minlength=coarse.n)
+        missing_s = missing_s / fs  # data lost in each block (s)
+        move = (w_coarse, coarse.acc_mps2, coarse.gyr_dps, missing_s, lateral, up)
+        rests = _rests(w_coarse, coarse.acc_mps2, coarse.valid, up, coarse.fs_hz, st)
+
+        # Every toe-up rotation at once (the swings and the first swings are among them,
+        # and most share their rests).
+        block = np.minimum(tops // per_block, coarse.n - 1)
+        measured, moved = _carried(block, rests, *move, coarse.fs_hz, st)
+        del coarse, w_coarse, missing_s, move, rests, block  # not held through the rest
+        is_swing = np.isin(tops, swings, assume_unique=True)
+        swings = tops[is_swing & (~measured | moved)]
+        # A slower first swing has to show that it carried the foot.
+        first = _first_swings(w, toe_up, tops, swings, fs, st)
+        at = np.searchsorted(tops, first)
+        swings = np.union1d(swings, first[measured[at] & moved[at]])
         if len(swings) < 2:
             self.result_ = GaitResult(float(fs_hz), [], [], method, rejected)
             return self.result_
@@ -541,9 +586,6 @@ class GaitAnalyzer:
             rejected.append((float(sig.time_of(a)), "standing, not a step"))
         good &= ~long
         ic_i, to_i, heel = ic_i[good], to_i[good], heel[good]
-        valid = sig.valid
-        lost = np.flatnonzero(~valid)
-
         # An event next to lost samples is read on the interpolated signal: across a gap
         # up to max_event_gap_s (a few lost packets) the contact is still there and its
         # edge is off by at most about the gap, so the step is kept (it counts in the
@@ -604,8 +646,6 @@ def _first_swings(
     toe_up: np.ndarray,
     tops: np.ndarray,
     swings: np.ndarray,
-    acc_mps2: np.ndarray,
-    lateral: np.ndarray,
     fs: float,
     st: GaitSettings,
 ) -> np.ndarray:
@@ -633,15 +673,10 @@ def _first_swings(
       (Read on the sagittal rate alone: a first step that turns the foot about the
       vertical too, as at the start of a walk back, can read less toe-up than it turns,
       and is then left out as before.)
-    * the foot travels: from rest before the push-off to the stance after the landing
-      (where the angular speed is least within 1 s, the swing after excluded) the
-      sensor moves by more than ``first_travel_m``. Its specific force (``acc_mps2``,
-      m/s^2, shape (n, 3)) is turned back by the pitch integrated from rest (about
-      ``lateral``, the axis of ``w``), less its value at rest (gravity), and integrated
-      twice with the velocity zero at both ends. A fidget (a heel flicked up and down
-      and the toes raised, a foot rocked) moves it only about a pivot and back.
 
-    One per toe-up rotation (its highest peak). Returns sample indices, sorted.
+    One per toe-up rotation (its highest peak). Returns sample indices, sorted. The
+    caller then keeps those that carried the foot (:func:`_carried`, measured: a heel
+    flicked up and down and the toes raised passes the tests above).
     """
     cand = np.setdiff1d(tops, swings, assume_unique=True)
     if len(cand) == 0 or len(swings) == 0:
@@ -682,47 +717,216 @@ def _first_swings(
     del back, ahead
     ok = ends & (pushoff > st.pushoff_dps) & (toe_up_deg > st.first_landing_deg)
     ok &= after > cand + n_ahead  # the next swing is a new one, after this rotation
-    rest = np.maximum(cand - n_push + 1, 0)[ok]
-    start, landing = (cand - n_back)[ok], (cand + n_ahead + 1)[ok]
-    cand, after = cand[ok], after[ok]
-    if len(cand) == 0:
-        return cand
-    # The stance after the landing: the least angular speed (over 0.1 s) from 0.1 s
-    # after it (past the rocker) to 1 s, and before the next swing.
-    k100 = max(1, int(round(0.1 * fs)))
-    span = np.arange(int(fs))
-    speed = np.abs(w[np.minimum(landing[:, None] + k100 + span, n - 1)])
-    speed = ndimage.uniform_filter1d(speed, k100, axis=1, mode="nearest")
-    speed[landing[:, None] + k100 + span >= after[:, None]] = np.inf
-    stance = landing + k100 + np.argmin(speed, axis=1)
-    del speed
-    # The travel from rest to that stance (the rest is before the push-off: stance -
-    # rest < 2 max_stride_s).
-    lens = stance - rest + 1
-    cols = np.arange(int(lens.max()))
-    inside = cols < lens[:, None]
-    idx = np.minimum(rest[:, None] + cols, n - 1)
-    th = np.radians(np.cumsum(np.where(inside, w[idx], 0.0), axis=1) / fs)
-    th -= th[:, :1]
-    f = acc_mps2[idx]  # (m, samples, 3)
-    # Rodrigues: f turned by th about lateral, into the axes of the foot at rest.
-    lf = np.cross(lateral, f)
-    along = (f @ lateral)[..., None] * lateral
-    c, s_ = np.cos(th)[..., None], np.sin(th)[..., None]
-    f_rest = f * c + lf * s_ + along * (1.0 - c)
-    del f, lf, along
-    a = np.where(inside[..., None], f_rest - f_rest[:, :1], 0.0)
-    v = np.cumsum(a, axis=1) / fs
-    v_end = v[np.arange(len(cand)), lens - 1]
-    v -= v_end[:, None, :] * (cols / np.maximum(lens - 1, 1)[:, None])[..., None]
-    travel_m = np.linalg.norm(np.where(inside[..., None], v, 0.0).sum(axis=1) / fs, axis=1)
-    ok = travel_m > st.first_travel_m
-    cand, start = cand[ok], start[ok]
+    cand, start = cand[ok], (cand - n_back)[ok]
     # One per rotation: its highest peak.
     order = np.lexsort((-toe_up[cand], start))
     first = np.ones(len(order), bool)
     first[1:] = start[order][1:] != start[order][:-1]
     return np.sort(cand[order][first])
+
+
+def _rests(
+    w_dps: np.ndarray,
+    acc_mps2: np.ndarray,
+    valid: np.ndarray,
+    up: np.ndarray,
+    fs: float,
+    st: GaitSettings,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where the foot stands at rest: turning slower than ``rest_dps`` (``w_dps``, deg/s,
+    shape (n,)) throughout ``swing_avg_s`` around the sample, with no data missing
+    (``valid``, shape (n,)), and flat: its specific force (``acc_mps2``, m/s^2, shape
+    (n, 3)) within ``rest_tilt_deg`` of ``up`` (shape (3,), the standing pose's).
+
+    Returns
+    -------
+    ends : ndarray of int, shape (a,)
+        The last sample of each stretch at rest that ends flat (sorted).
+    begins : ndarray of int, shape (b,)
+        The first sample of each stretch at rest that begins flat (sorted).
+
+    A foot at rest has no velocity and no acceleration (a walking mid-stance turns the
+    foot slower than 5 deg/s over 0.1 s; a rocked foot, still for an instant at each
+    turn, turns at tens of deg/s within 50 ms of it). Only the stretches' ends are tested
+    for flatness (where the travel is measured from or to).
+    """
+    k = max(1, int(round(st.swing_avg_s * fs)))
+    slowest = np.abs(w_dps)
+    ndimage.maximum_filter1d(slowest, k, output=slowest, mode="nearest")
+    spans = runs((slowest < st.rest_dps) & valid)
+    del slowest
+    last, first = spans[:, 1] - 1, spans[:, 0]
+    cos_tol = np.cos(np.radians(st.rest_tilt_deg))
+
+    def flat(i: np.ndarray) -> np.ndarray:
+        f = acc_mps2[i]
+        return f @ up > cos_tol * np.sqrt(np.einsum("ij,ij->i", f, f))
+
+    return last[flat(last)], first[flat(first)]
+
+
+def _carried(
+    cand: np.ndarray,
+    rests: tuple[np.ndarray, np.ndarray],
+    w_dps: np.ndarray,
+    acc_mps2: np.ndarray,
+    gyr_dps: np.ndarray,
+    missing_s: np.ndarray,
+    lateral: np.ndarray,
+    up: np.ndarray,
+    fs: float,
+    st: GaitSettings,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whether the swings at ``cand`` (sample indices, sorted, shape (m,)) carried the
+    foot: from the last rest before each (``rests`` from :func:`_rests`) to the first
+    after it, the sensor moved by more than ``min_travel_m`` or the foot turned about the
+    vertical (``up``) by more than ``min_turn_deg``. ``w_dps`` (shape (n,)) is the rate
+    about ``lateral``, ``acc_mps2`` and ``gyr_dps`` (shape (n, 3)) the specific force
+    and the angular rate, ``missing_s`` (shape (n,)) the data lost at each sample (s, the
+    samples interpolated).
+
+    Returns
+    -------
+    measured : ndarray of bool, shape (m,)
+        Both rests found, at most two ``max_stride_s`` apart (a step's rests are at most
+        a stride apart; a fidget's toe-up rotations may follow one another without rest).
+        Otherwise the foot did not stand still around the swing (running, hopping), and
+        there is nothing to measure from.
+    moved : ndarray of bool, shape (m,)
+        Where measured: it carried the foot.
+
+    The travel is the net displacement between the rests (a fidget moves the sensor by
+    centimetres about a pivot and back), read with the rotation about ``lateral`` only
+    (:func:`_displacements`): a step that also turns the foot about the vertical reads
+    less than it moves, and counts by its turn. Swings between the same two rests share
+    their measurement (computed once): the windows measured do not overlap.
+    """
+    ends, begins = rests
+    measured = np.zeros(len(cand), bool)
+    moved = np.zeros(len(cand), bool)
+    if len(cand) == 0 or len(ends) == 0 or len(begins) == 0:
+        return measured, moved
+    j = np.searchsorted(ends, cand) - 1
+    k = np.searchsorted(begins, cand, side="right")
+    before = ends[np.maximum(j, 0)]
+    after = begins[np.minimum(k, len(begins) - 1)]
+    measured = (j >= 0) & (k < len(begins)) & (after - before <= 2 * st.max_stride_s * fs)
+    # Across a few lost packets (max_event_gap_s in all, interpolated) the integrals hold
+    # to about the rest-to-rest precision; across more, nothing is measured.
+    lost_s = np.cumsum(missing_s)
+    measured &= lost_s[after] - lost_s[before] <= st.max_event_gap_s
+    if not measured.any():
+        return measured, moved
+    # The windows, once each (cand is sorted, so are they).
+    before, after = before[measured], after[measured]
+    new = np.ones(len(before), bool)
+    new[1:] = (before[1:] != before[:-1]) | (after[1:] != after[:-1])
+    disp_m, turn_deg = _displacements(
+        w_dps, acc_mps2, lateral, up, fs, before[new], after[new], gyr_dps
+    )
+    travel_m = np.sqrt(np.einsum("ij,ij->i", disp_m, disp_m))
+    ok = (travel_m > st.min_travel_m) | (np.abs(turn_deg) > st.min_turn_deg)
+    moved[measured] = ok[np.cumsum(new) - 1]
+    return measured, moved
+
+
+def _displacements(
+    w_dps: np.ndarray,
+    acc_mps2: np.ndarray,
+    lateral: np.ndarray,
+    up: np.ndarray,
+    fs: float,
+    start: np.ndarray,
+    stop: np.ndarray,
+    gyr_dps: np.ndarray | None = None,
+    chunk: int = 1 << 18,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """How far the sensor moves between two moments its foot is at rest.
+
+    Parameters
+    ----------
+    w_dps : ndarray, shape (n,)
+        Angular rate about ``lateral`` (deg/s).
+    acc_mps2 : ndarray, shape (n, 3)
+        Specific force (m/s^2) in the sensor's axes.
+    lateral, up : ndarray, shape (3,)
+        The axis of ``w_dps`` and the direction of the specific force at rest (unit
+        vectors, sensor axes).
+    fs : float
+        Sampling rate (Hz).
+    start, stop : ndarray of int, shape (m,)
+        First and last sample of each window (``stop > start``), the foot at rest at
+        both.
+    gyr_dps : ndarray, shape (n, 3), optional
+        The angular rate (deg/s, bias included): also how far the foot turns about the
+        vertical.
+    chunk : int
+        Samples read at once (a few windows more): the memory stays bounded.
+
+    Returns
+    -------
+    disp_m : ndarray, shape (m, 3)
+        Displacement along ``lateral``, up (``up`` less its part along ``lateral``) and
+        forward (``lateral x up``), in the foot's axes at ``start``.
+    turn_deg : ndarray, shape (m,), or None
+        The rotation about ``up`` (its rate less the rate at ``start``, the bias,
+        integrated); without ``gyr_dps``: None.
+
+    The foot turns mostly about its lateral axis: the specific force is turned back by
+    the pitch integrated from ``start`` (about ``lateral``), into the axes of the foot
+    at rest, and integrated twice with the velocity zero at both ends; gravity, constant
+    in those axes, then drops out (as does any constant error in the acceleration). The
+    windows are laid one after the other in a single array (no padding to the longest).
+    """
+    lx, ly, lz = lateral
+    vert = up - (up @ lateral) * lateral
+    vert /= np.linalg.norm(vert)
+    ux, uy, uz = vert
+    fwd = np.array([ly * uz - lz * uy, lz * ux - lx * uz, lx * uy - ly * ux])  # lateral x up
+    axes = np.array([lateral, vert, fwd])
+    lens_all = stop - start + 1
+    disp = np.empty((3, len(start)))
+    turn = np.empty(len(start)) if gyr_dps is not None else None
+    group = (np.cumsum(lens_all) - lens_all) // chunk
+    cuts = np.flatnonzero(np.diff(group)) + 1
+    for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(start)], strict=True):
+        lens = lens_all[a:b]
+        first = np.cumsum(lens) - lens
+        local = np.arange(int(lens.sum()))
+        local -= np.repeat(first, lens)  # sample within its window
+        idx = local + np.repeat(start[a:b], lens)
+        # The pitch at each sample (trapezoids: a sample, or a block mean, is the rate at
+        # its own time, not over the interval after it), 0 at start.
+        w = w_dps[idx]
+        th = np.cumsum(w)
+        th -= 0.5 * w
+        th -= np.repeat(th[first], lens)
+        th *= np.pi / 180.0 / fs
+        # (3, samples), rows: the axes above (.T: gathered along the samples, whichever
+        # the array's memory order).
+        f = axes @ acc_mps2.T.take(idx, axis=1)
+        # Turned back by th about lateral: (up, forward) rotated in their plane.
+        c, s_ = np.cos(th), np.sin(th)
+        f_up = f[1] * c
+        f_up -= f[2] * s_
+        f[2] *= c
+        f[2] += f[1] * s_
+        f[1] = f_up
+        del f_up, c, s_, th
+        # The velocity (x fs) at sample k of a window of L: v_k = sum of a_1..a_k (0 at
+        # start), less the line to v_(L-1) (0 at stop too); its sum over the window,
+        # the displacement (x fs^2), is then sum over k >= 1 of a_k (L / 2 - k): one
+        # weighted sum, no running sums. A constant (gravity, in the axes of the foot
+        # at rest) drops out.
+        weight = np.repeat(0.5 * lens, lens) - local
+        weight[first] = 0.0
+        f *= weight
+        disp[:, a:b] = np.add.reduceat(f, first, axis=1)
+        if turn is not None:
+            g = vert @ gyr_dps.T.take(idx, axis=1)
+            turn[a:b] = (np.add.reduceat(g, first) - g[first] * lens) / fs
+    disp /= fs * fs
+    return disp.T, turn
 
 
 def _jerk(acc_mps2: np.ndarray, fs_hz: float, chunk: int = 1 << 16) -> np.ndarray:

@@ -233,6 +233,54 @@ def test_rearfoot_strikes_read_heel_first_at_low_rates(seed, fs_hz, place, tol_m
         assert abs(1000 * (ic[j] - c["initial_contact_s"])) <= tol_ms
 
 
+@pytest.mark.parametrize("fs_hz, place, seed", [(200.0, "laces", 1), (100.0, "lateral", 3)])
+def test_fidgets_before_walking_off_start_no_contact(fs_hz, place, seed):
+    """Standing, a heel raise dropped (the heel slapped down from 30 deg in 0.12 s) and a
+    toe tap (the toes raised 25 deg about the heel and slapped down), then four strides.
+    Each fidget turns the foot toe-up as fast as a swing, but the foot never leaves the
+    ground: it pivots about its ball or heel and stands where it stood. No contact starts
+    before the first step lands; the three contacts of the walk (the last landing stands)
+    are found, their initial contacts within 5 ms of the heel's touch."""
+    from imu.synth.foot import (
+        FootGeometry,
+        FootTrack,
+        draw_errors,
+        random_mounting,
+        sample_times,
+        virtual_imu,
+    )
+
+    deg = np.pi / 180.0
+    track = FootTrack(max(2000.0, 4 * fs_hz), FootGeometry(foot_length_m=0.27))
+    track.hold(2.0)
+    track.rotate_about_ball(0.6, 30 * deg)  # heel raise
+    track.hold(0.2)
+    track.rotate_about_ball(0.12, 0.0)  # dropped
+    track.hold(0.5)
+    track.rotate_about_heel(0.15, -25 * deg)  # toe tap
+    track.rotate_about_heel(0.12, 0.0)
+    track.hold(0.6)
+    touch = []
+    for _ in range(4):
+        track.hold(0.33)  # the other foot swings past
+        track.rotate_about_ball(0.24, 45 * deg, shape=0.3)  # push-off
+        track.swing(0.42, stride_m=1.3, pitch_to=-20 * deg, lift_m=0.08)
+        touch.append(track.t_now)  # the heel touches down
+        track.rotate_about_heel(0.09, 0.0, shape=0.0)
+    track.hold(2.0)
+    rng = np.random.default_rng(seed)
+    _, offset, mount = random_mounting(rng, track.geometry, place)
+    t_true, t_s = sample_times(rng, track.t_now - 0.01, fs_hz, packet_loss=0.005)
+    acc, gyr = virtual_imu(
+        track, offset, mount, t_true, draw_errors(rng, fs_hz), rng, lowpass_hz=0.35 * fs_hz
+    )
+    res = analyze_gait(t_s, acc, gyr, fs_hz=fs_hz)
+    ic = np.array([s.initial_contact_s for s in res.steps])
+    assert not np.any(ic < touch[0] - 0.05), "a contact started by a fidget"
+    assert len(ic) == 3
+    assert np.all(np.abs(ic - np.array(touch[:3])) <= 0.005)
+
+
 @pytest.mark.parametrize("fs_hz, packets", [(200.0, 2), (1000.0, 1)])
 def test_a_step_whose_event_falls_in_a_lost_packet_still_counts(fs_hz, packets):
     """Lost BLE packets (12.5 ms each) at a contact's initial contact or toe-off: the step
