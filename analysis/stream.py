@@ -324,6 +324,12 @@ def match_events(
     return MatchReport(tuple(matches), missed, tuple(retracted))
 
 
+def _within(contact_ms: float | None, ref_ms: float, ratios: tuple[float, float]) -> bool:
+    """Pogo: a contact time (ms) within ``ratios`` (low, high) of ``ref_ms``."""
+    lo, hi = ratios
+    return contact_ms is not None and lo * ref_ms <= contact_ms <= hi * ref_ms
+
+
 class _Buffer:
     """Growing, preallocated sample arrays (capacity doubles; appends are slice copies)."""
 
@@ -729,11 +735,12 @@ class StreamAnalyzer:
         contacts (the same athlete's hops). A stale fit can take a round's take-off from
         standing and its flight for a contact (about twice as long): such a one waits for
         the round, as every contact did before, when a run will have fitted afresh."""
-        if not self._recent_contact_ms:
-            return True
-        ref = float(np.median(self._recent_contact_ms))
-        lo, hi = _CONTACT_RATIO
-        return ev.contact_ms is not None and lo * ref <= ev.contact_ms <= hi * ref
+        ref = self._recent_ms()
+        return ref is None or _within(ev.contact_ms, ref, _CONTACT_RATIO)
+
+    def _recent_ms(self) -> float | None:
+        """Pogo: the median contact time of the last confirmed contacts (ms), or None."""
+        return float(np.median(self._recent_contact_ms)) if self._recent_contact_ms else None
 
     def _join_round(
         self, ev: LiveEvent, now: float, out: list[LiveEvent], established: bool = False
@@ -946,21 +953,20 @@ class StreamAnalyzer:
         announce whose contact time is outside ``_CHECK_RATIO`` of the recent confirmed
         ones; the latest landing impact of the live round, a flight after its last
         take-off, when no contact of the run landed there although it would be over."""
-        if not self._recent_contact_ms:
+        ref = self._recent_ms()
+        if ref is None:
             return set()
         st = self.pogo_settings
-        ref = float(np.median(self._recent_contact_ms))
-        lo_r, hi_r = _CHECK_RATIO
         out = {
             round(c.landing_s, 2)  # (runs place a landing within a ms or two)
             for c, _ in self._fresh(res, lo, now)
-            if c.contact_ms is not None and not lo_r * ref <= c.contact_ms <= hi_r * ref
+            if not _within(c.contact_ms, ref, _CHECK_RATIO)
         }
         t_imp = self._impact_t
         if self._round and round(t_imp, 2) not in self._checked:
             last = self.events[self._round[-1]].end_s
             in_round = last + st.min_flight_s - _SAME_S < t_imp <= last + st.max_flight_s
-            over = now - self.margin_s > t_imp + hi_r * ref / 1000.0 + 0.01
+            over = now - self.margin_s > t_imp + _CHECK_RATIO[1] * ref / 1000.0 + 0.01
             if (
                 in_round
                 and over
