@@ -1,13 +1,15 @@
 """Strides/walk benchmark: step events against synthetic force-plate truth, and speed.
 
-Run: ``python bench/gait.py [--sessions N] [--no-speed] [--speed-repeats R]``
+Run: ``python bench/gait.py [--sessions N] [--no-speed] [--speed-repeats R]
+[--range ACC_G,GYR_DPS]``
 
 Accuracy: N random strides sessions per rate (100, 200, 400, 1000 Hz; rearfoot, midfoot
 and forefoot strikers, easy pace to sprint, with the walk-back recovery and standing) and
 N walking sessions (walking and the heel-toe drill), random mounting place (cycled) and
-axes, sensor errors and anti-alias filter, 0.5 % packet loss. Truth is the 20 N crossing
-of the synthesizer's ground-force model. A detected contact matches a true one when their
-initial contacts are within 50 ms. Errors are detected minus true, as bias (mean) +- SD
+axes, sensor errors and anti-alias filter, 0.5 % packet loss, readings saturating at the
+sensor's full-scale range (``--range``, default +-16 g and +-2000 deg/s). Truth is the 20 N
+crossing of the synthesizer's ground-force model. A detected contact matches a true one
+when their initial contacts are within 50 ms. Errors are detected minus true, as bias (mean) +- SD
 and MAE, in ms, for running contacts (steady and all) and walking contacts apart.
 
 The real walking recording with motion-capture reference, side by side with gaitmap's
@@ -73,10 +75,11 @@ def score(res, truth) -> dict:
     return {"err": out, "fp": fp, "fn": fn, "n": n}
 
 
-def accuracy(n_sessions: int) -> None:
+def accuracy(n_sessions: int, sensor_range: tuple[float, float] = (16.0, 2000.0)) -> None:
     print(
         "\nContact time, ms: bias +- SD (MAE). fp: steps invented (including in recovery "
-        f"walking and standing); fn: true contacts missed. {n_sessions} sessions per rate."
+        f"walking and standing); fn: true contacts missed. {n_sessions} sessions per rate. "
+        f"Sensor range +-{sensor_range[0]:g} g, +-{sensor_range[1]:g} deg/s."
     )
     hdr = f"{'':>10} {'true':>5} {'fp':>4} {'fn':>4} "
     hdr += " ".join(f"{k:>24}" for k in ("IC", "TO", "contact_ms", "contact_ms steady"))
@@ -92,10 +95,14 @@ def accuracy(n_sessions: int) -> None:
                 place = PLACES[(k + i_fs) % len(PLACES)]
                 if ex == "strides":
                     setup = random_strides_setup(rng, n_reps=2)
-                    rec, truth = strides_session(seed, fs, setup=setup, mounting=place)
+                    rec, truth = strides_session(
+                        seed, fs, setup=setup, mounting=place, sensor_range=sensor_range
+                    )
                 else:
                     setup = random_walk_setup(rng)
-                    rec, truth = walk_session(seed, fs, setup=setup, mounting=place)
+                    rec, truth = walk_session(
+                        seed, fs, setup=setup, mounting=place, sensor_range=sensor_range
+                    )
                 res = analyze_gait(rec.t_s, rec.acc_mps2, rec.gyr_dps, fs_hz=rec.fs_hz)
                 s = score(res, truth)
                 main = "run" if ex == "strides" else "walk"
@@ -146,7 +153,14 @@ if __name__ == "__main__":
     ap.add_argument("--sessions", type=int, default=4)
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--speed-repeats", type=int, default=3, help="calls timed in the speed part")
+    ap.add_argument(
+        "--range",
+        default="16,2000",
+        help="sensor full-scale ranges 'ACC_G,GYR_DPS' of the synthetic sessions (readings "
+        "saturate there; the motion is the same)",
+    )
     a = ap.parse_args()
-    accuracy(a.sessions)
+    acc_g, gyr_dps = (float(x) for x in a.range.split(","))
+    accuracy(a.sessions, (acc_g, gyr_dps))
     if not a.no_speed:
         speed(a.speed_repeats)

@@ -256,6 +256,9 @@ class SensorErrors:
         Per-axis sensitivity factors (1 = perfect).
     acc_noise_mps2, gyr_noise_dps : float
         White-noise standard deviation per sample.
+    acc_range_mps2, gyr_range_dps : float
+        Full-scale range: readings saturate at +- this value (the protocol's SET_RANGES
+        allows +-2/4/8/16 g and +-125...2000 deg/s; default +-16 g, +-2000 deg/s).
     """
 
     acc_bias_mps2: np.ndarray
@@ -268,11 +271,18 @@ class SensorErrors:
     gyr_range_dps: float = 2000.0
 
 
-def draw_errors(rng: np.random.Generator, fs_hz: float) -> SensorErrors:
+def draw_errors(
+    rng: np.random.Generator,
+    fs_hz: float,
+    acc_range_g: float = 16.0,
+    gyr_range_dps: float = 2000.0,
+) -> SensorErrors:
     """Errors typical of LSM6DSO/BMI270/ICM-42688 class parts after factory trim.
 
     Noise densities of about 80-200 ug/sqrt(Hz) and 4-10 mdps/sqrt(Hz) over a bandwidth of
-    fs/2, so the per-sample noise grows with the rate as on real parts.
+    fs/2, so the per-sample noise grows with the rate as on real parts. The full-scale
+    ranges (``acc_range_g`` in g, ``gyr_range_dps``) are chosen, not drawn: they draw
+    nothing from ``rng``, so a session's other errors do not depend on them.
     """
     bw = fs_hz / 2.0
     return SensorErrors(
@@ -282,6 +292,8 @@ def draw_errors(rng: np.random.Generator, fs_hz: float) -> SensorErrors:
         gyr_scale=1.0 + rng.normal(0.0, 0.01, 3),
         acc_noise_mps2=rng.uniform(80e-6, 200e-6) * STANDARD_GRAVITY * np.sqrt(bw),
         gyr_noise_dps=rng.uniform(4e-3, 10e-3) * np.sqrt(bw),
+        acc_range_mps2=acc_range_g * STANDARD_GRAVITY,
+        gyr_range_dps=float(gyr_range_dps),
     )
 
 

@@ -2028,6 +2028,7 @@ def _sensor(
     packet_loss: float,
     clock: dict | None,
     exercise: str,
+    sensor_range: tuple[float, float] = (16.0, 2000.0),
 ) -> tuple[Recording, dict]:
     rng = m["sensor_rngs"][side]
     track = feet[side]["track"]
@@ -2047,7 +2048,7 @@ def _sensor(
         rng, (stop - start) * (1 + drift), fs_hz, packet_loss=packet_loss
     )
     t_true = start + t_local / (1 + drift)
-    errors = draw_errors(rng, fs_hz) if sensor_errors else None
+    errors = draw_errors(rng, fs_hz, *sensor_range) if sensor_errors else None
     lowpass = (rng.uniform(0.25, 0.5) * fs_hz, rng.uniform(0.25, 0.5) * fs_hz)
     acc, gyr = virtual_imu(track, offset, mount, t_true, errors, rng, lowpass_hz=lowpass)
     st = m["style"]
@@ -2063,7 +2064,11 @@ def _sensor(
     rec = Recording(t_s=t_stamp, acc_mps2=acc, gyr_dps=gyr, fs_hz=float(fs_hz), meta=meta)
     info = {
         "mounting": {"place": where, "offset_m": offset.tolist(), "quat": mount.as_quat().tolist()},
-        "sensor": {"lowpass_hz": list(lowpass), "dense_rate_hz": track.fs},
+        "sensor": {
+            "lowpass_hz": list(lowpass),
+            "dense_rate_hz": track.fs,
+            "range": {"acc_g": float(sensor_range[0]), "gyr_dps": float(sensor_range[1])},
+        },
     }
     return rec, info
 
@@ -2091,14 +2096,26 @@ def _side_truth(common: dict, side: str, m: dict, exercise: str, seed: int, fs_h
     }
 
 
-def _session(seed, exercise, fs_hz, setup, mounting, sensor_errors, packet_loss, side):
+def _session(
+    seed, exercise, fs_hz, setup, mounting, sensor_errors, packet_loss, side, sensor_range
+):
     if side not in SIDES:
         raise ValueError(f"side must be 'left' or 'right', got {side!r}")
     m = _motion(seed, exercise, setup)
     feet = _build_feet(m, max(4000.0, 4.0 * fs_hz))
     common = _truth_common(m, feet)
     rec, info = _sensor(
-        m, feet, side, seed, fs_hz, mounting, sensor_errors, packet_loss, None, exercise
+        m,
+        feet,
+        side,
+        seed,
+        fs_hz,
+        mounting,
+        sensor_errors,
+        packet_loss,
+        None,
+        exercise,
+        sensor_range,
     )
     truth = _side_truth(common, side, m, exercise, seed, fs_hz)
     truth.update(info)
@@ -2113,6 +2130,7 @@ def strides_session(
     sensor_errors: bool = True,
     packet_loss: float = 0.005,
     side: str = "left",
+    sensor_range: tuple[float, float] = (16.0, 2000.0),
 ) -> tuple[Recording, dict]:
     """Synthesize a strides session (standing, reps with walk-back, standing) for one shoe.
 
@@ -2132,6 +2150,10 @@ def strides_session(
     packet_loss : float
         Probability that one BLE packet (12.5 ms of samples) is lost.
     side : {'left', 'right'}
+    sensor_range : (float, float)
+        Full-scale ranges, accelerometer (g) and gyroscope (deg/s), where the readings
+        saturate (with ``sensor_errors``; ideal readings are never clipped). Changing
+        them changes nothing else of the session.
 
     Returns
     -------
@@ -2162,7 +2184,9 @@ def strides_session(
         * ``mounting``, ``sensor``, ``setup``, ``model`` (drawn traits), foot sizes,
           ``body_mass_kg``.
     """
-    return _session(seed, "strides", fs_hz, setup, mounting, sensor_errors, packet_loss, side)
+    return _session(
+        seed, "strides", fs_hz, setup, mounting, sensor_errors, packet_loss, side, sensor_range
+    )
 
 
 def walk_session(
@@ -2173,10 +2197,13 @@ def walk_session(
     sensor_errors: bool = True,
     packet_loss: float = 0.005,
     side: str = "left",
+    sensor_range: tuple[float, float] = (16.0, 2000.0),
 ) -> tuple[Recording, dict]:
     """Synthesize a walking-drill session (walk or heel-toe walk) for one shoe; parameters
     and truth as :func:`strides_session` (no ``reps``; contacts are 'walk')."""
-    return _session(seed, "walk", fs_hz, setup, mounting, sensor_errors, packet_loss, side)
+    return _session(
+        seed, "walk", fs_hz, setup, mounting, sensor_errors, packet_loss, side, sensor_range
+    )
 
 
 def two_sensor_session(
@@ -2188,6 +2215,7 @@ def two_sensor_session(
     sensor_errors: bool = True,
     packet_loss: float = 0.005,
     clock_epoch_s: tuple[float, float] = (0.0, 0.0),
+    sensor_range: tuple[float, float] = (16.0, 2000.0),
 ) -> tuple[Recording, Recording, dict]:
     """A left and a right recording of the SAME session, each on its own clock.
 
@@ -2202,6 +2230,8 @@ def two_sensor_session(
     mounting : place for both, or (left, right)
     clock_epoch_s : (left, right)
         What each sensor's clock reads at its first sample (0: time since start).
+    sensor_range : (float, float)
+        Full-scale ranges of both sensors, accelerometer (g) and gyroscope (deg/s).
 
     Returns
     -------
@@ -2237,7 +2267,17 @@ def two_sensor_session(
         clock = dict(m["clocks"][side])
         clock["epoch_s"] = float(clock_epoch_s[k])
         rec, info = _sensor(
-            m, feet, side, seed, fss[k], mts[k], sensor_errors, packet_loss, clock, exercise
+            m,
+            feet,
+            side,
+            seed,
+            fss[k],
+            mts[k],
+            sensor_errors,
+            packet_loss,
+            clock,
+            exercise,
+            sensor_range,
         )
         start, drift, epoch = clock["start_common_s"], clock["drift_ppm"] * 1e-6, clock["epoch_s"]
         rec.t_s = rec.t_s + epoch

@@ -866,6 +866,7 @@ def pogo_session(
     sensor_errors: bool = True,
     packet_loss: float = 0.0,
     side: str = "left",
+    sensor_range: tuple[float, float] = (16.0, 2000.0),
 ) -> tuple[Recording, dict]:
     """Synthesize a pogo / hopping session with ground truth.
 
@@ -883,6 +884,9 @@ def pogo_session(
         Add bias, scale error, noise and range limits of a consumer IMU.
     packet_loss : float
         Probability that one BLE packet (12.5 ms of samples) is lost.
+    sensor_range : (float, float)
+        Full-scale ranges, accelerometer (g) and gyroscope (deg/s), where the readings
+        saturate (with ``sensor_errors``). Changing them changes nothing else of the session.
     side : {'left', 'right'}
 
     Returns
@@ -919,7 +923,7 @@ def pogo_session(
         offset[1] = -offset[1]
     duration = t_dense[-1] - 0.01
     t_true, t_stamp = sample_times(rng, duration, fs_hz, packet_loss=packet_loss)
-    errors = draw_errors(rng, fs_hz) if sensor_errors else None
+    errors = draw_errors(rng, fs_hz, *sensor_range) if sensor_errors else None
     lowpass = (rng.uniform(0.25, 0.45) * fs_hz, rng.uniform(0.25, 0.45) * fs_hz)
     acc, gyr = virtual_imu(track, offset, mount, t_true, errors, rng, lowpass_hz=lowpass)
 
@@ -940,7 +944,11 @@ def pogo_session(
         "sample_rate_hz": fs_hz,
         "side": side,
         "mounting": {"place": where, "offset_m": offset.tolist(), "quat": mount.as_quat().tolist()},
-        "sensor": {"lowpass_hz": list(lowpass), "dense_rate_hz": fs_int},
+        "sensor": {
+            "lowpass_hz": list(lowpass),
+            "dense_rate_hz": fs_int,
+            "range": {"acc_g": float(sensor_range[0]), "gyr_dps": float(sensor_range[1])},
+        },
         "foot_length_cm": 100 * geometry.foot_length_m,
         "heel_to_ball_cm": 100 * geometry.heel_to_ball_m,
         "body_mass_kg": motion["body_mass_kg"],

@@ -173,6 +173,7 @@ def heel_raise_session(
     sensor_errors: bool = True,
     packet_loss: float = 0.0,
     side: str = "left",
+    sensor_range: tuple[float, float] = (16.0, 2000.0),
 ) -> tuple[Recording, dict]:
     """Synthesize a heel-raise session with ground truth.
 
@@ -190,6 +191,9 @@ def heel_raise_session(
         Add bias, scale error and noise of a consumer IMU.
     packet_loss : float
         Probability that one BLE packet (12.5 ms of samples) is lost.
+    sensor_range : (float, float)
+        Full-scale ranges, accelerometer (g) and gyroscope (deg/s), where the readings
+        saturate (with ``sensor_errors``). Changing them changes nothing else of the session.
 
     Returns
     -------
@@ -285,7 +289,7 @@ def heel_raise_session(
     where, offset, mount = random_mounting(rng, geometry, mounting)
     duration = t_dense[-1] - 0.01
     t_true, t_stamp = sample_times(rng, duration, fs_hz, packet_loss=packet_loss, long_dropouts=0)
-    errors = draw_errors(rng, fs_hz) if sensor_errors else None
+    errors = draw_errors(rng, fs_hz, *sensor_range) if sensor_errors else None
     acc, gyr = virtual_imu(track, offset, mount, t_true, errors, rng)
 
     d_heel = geometry.heel_to_ball_m
@@ -319,6 +323,7 @@ def heel_raise_session(
         "seed": seed,
         "sample_rate_hz": fs_hz,
         "mounting": {"place": where, "offset_m": offset.tolist(), "quat": mount.as_quat().tolist()},
+        "sensor": {"range": {"acc_g": float(sensor_range[0]), "gyr_dps": float(sensor_range[1])}},
         "foot_length_cm": 100 * geometry.foot_length_m,
         "heel_to_ball_cm": 100 * d_heel,
         "on_step": setup.on_step,
