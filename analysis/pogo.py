@@ -1032,6 +1032,71 @@ class PogoAnalyzer:
         ok = stop - start >= 3
         return np.column_stack([start[ok], stop[ok]]).astype(np.int64).reshape(-1, 2)
 
+    def early_lever_arm(
+        self,
+        t_s: np.ndarray,
+        acc_mps2: np.ndarray,
+        gyr_dps: np.ndarray,
+        *,
+        fs_hz: float,
+        passes: int = 2,
+    ) -> tuple[np.ndarray, float]:
+        """The lever arm (m, sensor axes) and planted offset (m/s^2) from the planted
+        stretches of a session's first one or two contacts, for a live view before a fit
+        of many impacts exists.
+
+        :meth:`analyze` fits ``r`` over the 60 ms planted window after each landing
+        candidate, and needs at least three (landings and take-off bursts mixed): two
+        contacts' worth of windows fit a point some cm to tens of cm off, and one none.
+        But the ball stays planted through the whole contact, and the foot turns about it
+        most in the push-off: here each candidate's planted stretch (from the planted
+        window's start to 20 ms before the ball's force first leaves 1 g by 1 g, see
+        ``_interiors``) is cut into pieces of the planted window's length (each with its
+        own gravity, as in :func:`fit_lever_arm`) and ``r`` fitted over them all. The
+        stretches are read first on the sensor's own specific force (ending them early,
+        where the foot's rotation moves it: what is left is still planted), then on the
+        ball's with the first pass's ``r``. No rate delay is fitted.
+
+        Parameters
+        ----------
+        t_s, acc_mps2, gyr_dps, fs_hz :
+            As for :meth:`analyze` (the samples up to now).
+        passes : int
+            Fits, each on the stretches the previous one's ``r`` gives.
+
+        Returns
+        -------
+        r : ndarray, shape (3,)
+            Zeros when no stretch was found.
+        offset : float
+        """
+        st = self.settings
+        sig = to_uniform(t_s, acc_mps2, gyr_dps, fs_hz=fs_hz)
+        sc = block_mean(sig, st.coarse_rate_hz)
+        bias = np.median(np.radians(sc.gyr_dps), axis=0)
+        w_c, alpha_c = _rate_and_derivative(sc.gyr_dps, bias, sc.fs_hz)
+        c0, c1 = (int(round(x * sc.fs_hz)) for x in st.planted_window_s)
+        c1 = max(c1, c0 + 3)
+        piece = max(3, c1 - c0)
+        r, offset = np.zeros(3), 0.0
+        fb_c = np.linalg.norm(sc.acc_mps2, axis=1)
+        for k in range(passes):
+            if k:
+                fb_c = _ball_force(sc, bias, r)
+            cand, _ = self._candidates(fb_c, sc, c0, c1)
+            inner = self._interiors(fb_c, sc, cand, offset)
+            if not len(inner):
+                break
+            # Each stretch in m pieces of about the planted window's length.
+            span = inner[:, 1] - inner[:, 0]
+            m = np.maximum(np.rint(span / piece).astype(np.int64), 1)
+            owner = np.repeat(np.arange(len(inner)), m)
+            j = np.arange(int(m.sum())) - np.repeat(np.cumsum(m) - m, m)
+            lo = inner[owner, 0] + span[owner] * j // m[owner]
+            hi = inner[owner, 0] + span[owner] * (j + 1) // m[owner]
+            r, offset = fit_lever_arm(sc, w_c, alpha_c, np.column_stack([lo, hi]))
+        return r, offset
+
     def _edges(
         self,
         fb: np.ndarray,

@@ -38,7 +38,13 @@ Contract (tested in ``tests/test_live.py``):
   only from a run with the trusted fit (a window run with the reference run's fit, or a
   run that vouches for its own with contacts in a round), and only with a contact time
   within 0.5-1.6 times that of the last confirmed contacts; else they wait for their
-  round as before. Until a fit exists (a session's first round) they wait too.
+  round as before. Until a fit exists (a session's first round), a contact is shown
+  provisionally from an early fit over the planted stretches of the contacts so far
+  (``_early_contacts``) when it held the body up (the sensor's mean specific force over
+  it above 1 g, :func:`contact_lift_g`: a flight taken for a contact reads about g / 2)
+  and the run's own fit, once it has one, agrees; else it waits too. Reference runs
+  then settle those (``_settle_early``): confirmed with the trusted fit's times, or
+  retracted (one no reference run reached stays provisional).
   :func:`match_events` reports retracted events apart.
 
 Guards against announcing from a bad fit (details in the methods): heel raise, once a
@@ -81,6 +87,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from analysis.heel_raise import HeelRaiseAnalyzer, HeelRaiseResult, HeelRaiseSettings, Rep
 from analysis.pogo import Contact, PogoAnalyzer, PogoResult, PogoSettings
@@ -123,6 +130,16 @@ _CHECK_RATIO = (0.85, 1.15)
 #: ...each once, and at most this often, s (a reference run costs about 1.4 ms per
 #: second of data at 1 kHz).
 _CHECK_EVERY_S = 0.5
+#: Pogo: a contact found with the early fit of a session's first contacts is shown when
+#: the run's own fit (once it has one) finds it too, landing and take-off this close, s.
+_EARLY_AGREE_S = 0.005
+#: ...and when the sensor's mean specific force over it (``contact_lift_g``) is at least
+#: this, g: a contact holds the body up and reverses its fall (1 g plus the landing
+#: speed over the contact), a flight does not (about g / 2). Synthetic hops, seeds 0-30
+#: at 100/200/400/1000 Hz, between the true edges: contacts 1.23-3.44 g (21180; a
+#: bout's first 1.36-3.21 g, 272), flights 0.12-0.82 g (21452; from standing
+#: 0.21-0.58 g, 272). Gravity: the ground held the body up; the gap's middle is 1.03 g.
+_EARLY_MIN_LIFT_G = 1.0
 
 
 @dataclass(frozen=True)
@@ -278,6 +295,61 @@ def _start_of(kind: str, item: Rep | Contact) -> float | None:
         return item.landing_s
     known = [v for v in _times(kind, item).values() if v is not None]
     return min(known) if known else None
+
+
+def contact_lift_g(
+    t_s: np.ndarray,
+    acc_mps2: np.ndarray,
+    gyr_dps: np.ndarray,
+    start_s: np.ndarray,
+    end_s: np.ndarray,
+) -> np.ndarray:
+    """The sensor's mean specific force from each ``start_s`` to ``end_s``, each sample
+    turned into the axes at the start (integrated gyro), magnitude in g.
+
+    Over a contact the ground holds the body up and reverses its fall: the velocity of
+    any point of the foot rises by the landing speed (``g t_f / 2``, the ball stopped)
+    plus what the point has at take-off, so the mean is gravity plus that over the
+    contact: 1 g or more, whatever the lever arm. Over a flight nothing holds the body
+    up: the foot leaves the ground and comes down at the body's falling speed, a mean of
+    about g / 2. A flight taken for a contact (its "landing" the take-off burst) reads
+    the latter. Only the endpoints' ``omega x r`` (the sensor's speed about the ball)
+    enters besides, as the change over the span.
+
+    Parameters
+    ----------
+    t_s : ndarray, shape (n,)
+        Sample times, s (increasing; about uniform).
+    acc_mps2 : ndarray, shape (n, 3)
+    gyr_dps : ndarray, shape (n, 3)
+    start_s, end_s : ndarray, shape (k,)
+
+    Returns
+    -------
+    ndarray, shape (k,)
+        NaN where a span holds fewer than two samples.
+    """
+    start_s, end_s = np.atleast_1d(start_s), np.atleast_1d(end_s)
+    out = np.full(len(start_s), np.nan)
+    a = np.searchsorted(t_s, start_s)
+    b = np.searchsorted(t_s, end_s)
+    ok = b - a >= 2
+    if not ok.any() or len(t_s) < 2:
+        return out
+    # Running integral of the rate (rad): rotation vectors' differences give the turn from
+    # a span's start (the foot turns about one axis, mostly: to a few degrees).
+    dt = np.diff(t_s, prepend=t_s[0] - (t_s[1] - t_s[0]))
+    phi = np.cumsum(np.radians(gyr_dps) * dt[:, None], axis=0)
+    a, b = a[ok], b[ok]
+    cnt = b - a
+    owner = np.repeat(np.arange(len(a)), cnt)
+    idx = a[owner] + np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    f = Rotation.from_rotvec(phi[idx] - phi[a[owner]]).apply(acc_mps2[idx])
+    mean = np.zeros((len(a), 3))
+    np.add.at(mean, owner, f * dt[idx, None])
+    mean /= (t_s[b - 1] - t_s[a] + dt[a])[:, None]
+    out[ok] = np.linalg.norm(mean, axis=1) / 9.80665
+    return out
 
 
 def match_events(
@@ -445,6 +517,9 @@ class StreamAnalyzer:
         self._round: list[int] = []  # pogo: indices in events of the current live round
         self._recent_contact_ms: list[float] = []  # pogo: the last confirmed contacts
         self._checked: set[float] = set()  # pogo: landings a reference run has checked
+        # Pogo: events shown from an early fit and not yet settled (index in events), with
+        # the last reference run's (landing, take-off) of each (None: not found).
+        self._early: dict[int, Any] = {}
         self._buf = _Buffer(int(capacity_s * fs_hz))
         self.events: list[LiveEvent] = []
         self.runs = 0
@@ -683,17 +758,25 @@ class StreamAnalyzer:
                 lo, fresh = lo_checked, self._fresh(res, lo_checked, now)
             if not trusted:
                 fresh = []
+        out: list[LiveEvent] = []  # new events and status changes, in order
+        early = False
+        if self.kind == "contact" and trusted and self._early and lo <= self._lo_ref:
+            self._settle_early(res, lo, now, out)
+            fresh = self._fresh(res, lo, now)
+        elif self.kind == "contact" and not trusted and self._ref_arm is None and landings:
+            # No fit yet (a session's first contacts): the early fit's, shown provisionally.
+            fresh = self._early_contacts(res, lo, now)
+            early = bool(fresh)
         self.last_result = res
         new: list[LiveEvent] = []
-        out: list[LiveEvent] = []  # new events and status changes, in order
-        sizes = self._round_sizes(res, now) if self.kind == "contact" else {}
+        sizes = self._round_sizes(res, now) if self.kind == "contact" and not early else {}
         for it, prev in fresh:
             ev = self._event(it, prev, now)
             if self.kind == "contact":
                 established = sizes.get(it.round_index, 0) >= self.pogo_settings.min_round_contacts
                 if not established and not self._plausible(ev):
                     break  # (nor any later one: it would hide this contact for good)
-                ev = self._join_round(ev, now, out, established)
+                ev = self._join_round(ev, now, out, established, early)
             self.events.append(ev)
             new.append(ev)
             out.append(ev)
@@ -743,7 +826,12 @@ class StreamAnalyzer:
         return float(np.median(self._recent_contact_ms)) if self._recent_contact_ms else None
 
     def _join_round(
-        self, ev: LiveEvent, now: float, out: list[LiveEvent], established: bool = False
+        self,
+        ev: LiveEvent,
+        now: float,
+        out: list[LiveEvent],
+        established: bool = False,
+        early: bool = False,
     ) -> LiveEvent:
         """Pogo: a new contact's place in the live round, and its status.
 
@@ -753,29 +841,182 @@ class StreamAnalyzer:
         has that many (or the run that found it has that many in its round:
         ``established``), its contacts are provisional; the contact that completes it
         confirms them (status changes appended to ``out``, before it). A contact past that
-        flight ends the round before it (retracted if short)."""
+        flight ends the round before it (retracted if short). A contact from an ``early``
+        fit (:meth:`_early_contacts`) stays provisional, and confirms none, until a run
+        with a trusted fit has checked it (:meth:`_settle_early`)."""
         st = self.pogo_settings
         if self._round:
             last = self.events[self._round[-1]]
             if ev.start_s - last.end_s > st.max_flight_s:
                 self._end_round(now, out)
         self._round.append(len(self.events))
+        if early:
+            self._early[len(self.events)] = "unseen"
+            return replace(ev, status="provisional")
         if len(self._round) < st.min_round_contacts and not established:
             return replace(ev, status="provisional")
-        for k in self._round[:-1]:
-            if self.events[k].provisional:
-                self.events[k] = replace(self.events[k], status="confirmed", resolved_at_s=now)
-                out.append(self.events[k])
-                self._recent_contact_ms.append(float(self.events[k].contact_ms))
+        self._confirm_round(now, out, self._round[:-1])
         self._recent_contact_ms.append(float(ev.contact_ms))
         del self._recent_contact_ms[:-_RECENT_N]
         return ev
 
+    def _confirm_round(self, now: float, out: list[LiveEvent], members: list[int]) -> None:
+        """Pogo: the round is established: its provisional ``members`` (indices in
+        ``events``) are confirmed (status changes appended to ``out``)."""
+        for k in members:
+            if self.events[k].provisional and k not in self._early:
+                self.events[k] = replace(self.events[k], status="confirmed", resolved_at_s=now)
+                out.append(self.events[k])
+                self._recent_contact_ms.append(float(self.events[k].contact_ms))
+        del self._recent_contact_ms[:-_RECENT_N]
+
+    def _early_contacts(self, res: PogoResult, lo: int, now: float) -> list:
+        """Pogo: before any fit is trusted, the contacts to show (provisionally) from an
+        early fit of the lever arm, as :meth:`_fresh` gives them.
+
+        A run's own fit needs three landing windows, and from two contacts' worth it can
+        be tens of cm off (then a take-off found 70 ms early, or a contact run on into the
+        next); a session's first contacts would wait for the third and for two runs to
+        agree (0.5-1.3 s). :meth:`~analysis.pogo.PogoAnalyzer.early_lever_arm` fits the
+        lever arm over the planted stretches of every contact so far instead (one is
+        enough), and the contacts found with it are shown when that fit is within a
+        shoe's reach of the ball (``_MAX_ARM_M``) and, once the run's own fit exists
+        (from two contacts on), that fit finds the same contact, landing and take-off
+        within ``_EARLY_AGREE_S``: two fits some cm apart agree on the edges of a
+        contact that is there (they read the same ball, planted). Both can still take
+        a flight for a contact, landing at a take-off burst (synthetic seeds 4, 24, 29),
+        so each must also have held the body up, whatever the lever arm: the sensor's
+        mean specific force over it at least ``_EARLY_MIN_LIFT_G`` (:func:`contact_lift_g`)."""
+        b = self._buf
+        t, acc, gyr = b.t[lo : b.n], b.acc[lo : b.n], b.gyr[lo : b.n]
+        an = PogoAnalyzer(self._live_pogo_settings)
+        c0 = time.thread_time()
+        try:
+            r, offset = an.early_lever_arm(t, acc, gyr, fs_hz=self.fs_hz)
+            if not 0.0 < float(np.linalg.norm(r)) <= _MAX_ARM_M:
+                return []
+            er = an.analyze(
+                t,
+                acc,
+                gyr,
+                fs_hz=self.fs_hz,
+                body_mass_kg=self.body_mass_kg,
+                lever_arm_m=r,
+                planted_offset_mps2=offset,
+            )
+        except Exception:  # as in _run: a live run never stops the stream
+            return []
+        finally:
+            self.analysis_cpu_s += time.thread_time() - c0
+            self.runs += 1
+        own = np.asarray(res.lever_arm_m, dtype=np.float64)
+        if float(np.linalg.norm(own)) > 0.0:
+            land = np.array([c.landing_s for c in res.contacts])
+            take = np.array([c.takeoff_s for c in res.contacts])
+        else:  # fewer than three windows: no fit of its own to agree with
+            land = take = None
+        fresh = self._fresh(er, lo, now)
+        lift_g = contact_lift_g(
+            t,
+            acc,
+            gyr,
+            np.array([it.landing_s for it, _ in fresh]),
+            np.array([it.takeoff_s for it, _ in fresh]),
+        )
+        out = []
+        for (it, prev), lift in zip(fresh, lift_g, strict=True):
+            if not lift >= _EARLY_MIN_LIFT_G:
+                break  # (nor any later one: it would hide this contact for good)
+            if land is None:
+                out.append((it, prev))
+                continue
+            d = np.maximum(np.abs(land - it.landing_s), np.abs(take - it.takeoff_s))
+            if not (d <= _EARLY_AGREE_S).any():
+                break  # (nor any later one: it would hide this contact for good)
+            out.append((it, prev))
+        return out
+
+    def _settle_early(self, res: PogoResult, lo: int, now: float, out: list[LiveEvent]) -> None:
+        """Pogo: a reference run with a trusted fit checks the contacts shown from an
+        early fit (those its span holds: one before it, past every run's reach, is
+        left as shown). It finds one (landing within ``_SAME_S``) or not; when its version
+        agrees with the early one (landing and take-off within ``_EARLY_AGREE_S``), or
+        with the previous reference run's (two fits on more contacts agreeing), the
+        contact takes it: its times (shown when the round confirms it), or retracted when
+        not found. Else it waits for the next reference run, with more contacts to fit:
+        a trusted fit from the first few contacts can itself run a contact on over its
+        flight where the early fit and the final analysis do not. A round the settled
+        contacts complete is then confirmed."""
+        contacts = res.contacts
+        land = np.array([c.landing_s for c in contacts])
+        take = np.array([c.takeoff_s for c in contacts])
+        for k in sorted(self._early):
+            ev = self.events[k]
+            if not ev.provisional:
+                del self._early[k]
+                continue
+            if ev.start_s < float(self._buf.t[lo]) + 0.1:  # (the planted window's margin)
+                del self._early[k]
+                continue
+            d = np.abs(land - ev.start_s)
+            j = int(np.argmin(d)) if len(d) else -1
+            seen = (float(land[j]), float(take[j])) if j >= 0 and d[j] <= _SAME_S else None
+            last = self._early[k]
+            same_early = (
+                seen is not None
+                and max(abs(seen[0] - ev.start_s), abs(seen[1] - ev.end_s)) <= _EARLY_AGREE_S
+            )
+            same_last = last != "unseen" and (
+                (seen is None and last is None)
+                or (
+                    seen is not None
+                    and last is not None
+                    and max(abs(seen[0] - last[0]), abs(seen[1] - last[1])) <= _EARLY_AGREE_S
+                )
+            )
+            if not (same_early or same_last):
+                self._early[k] = seen
+                continue
+            del self._early[k]
+            if seen is None:
+                self.events[k] = replace(ev, status="retracted", resolved_at_s=now)
+                out.append(self.events[k])
+                if k in self._round:
+                    self._round.remove(k)
+                continue
+            c = contacts[j]
+            prev = contacts[j - 1] if j > 0 else None
+            flight = None
+            if prev is not None and prev.round_index == c.round_index:
+                flight = prev.flight_ms
+            self.events[k] = replace(
+                ev,
+                start_s=c.landing_s,
+                end_s=c.takeoff_s,
+                times_s=_times("contact", c),
+                contact_ms=c.contact_ms,
+                flight_before_ms=flight,
+                item=c,
+            )
+        kept = [e.end_s for e in self.events if not e.retracted]
+        self._last_end = max(kept) if kept else -np.inf
+        st = self.pogo_settings
+        if len(self._round) >= st.min_round_contacts:
+            self._confirm_round(now, out, self._round)
+
     def _end_round(self, now: float, out: list[LiveEvent]) -> None:
-        """Pogo: the live round is over; its contacts still provisional are retracted."""
+        """Pogo: the live round is over; its contacts still provisional are retracted.
+        But in a round that trusted contacts established, a contact shown from an early
+        fit that no reference run has checked yet (none may run before the round's end)
+        keeps its times, confirmed: it held the body up and two fits agreed on it."""
+        established = len(self._round) >= self.pogo_settings.min_round_contacts and any(
+            not self.events[k].provisional for k in self._round
+        )
         for k in self._round:
             if self.events[k].provisional:
-                self.events[k] = replace(self.events[k], status="retracted", resolved_at_s=now)
+                status = "confirmed" if established and k in self._early else "retracted"
+                self.events[k] = replace(self.events[k], status=status, resolved_at_s=now)
+                self._early.pop(k, None)
                 out.append(self.events[k])
         self._round = []
 
