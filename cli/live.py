@@ -257,7 +257,8 @@ def describe_event(ev: LiveEvent, tempo: TempoPrescription | None) -> str:
         if ev.is_update:
             if ev.retracted:
                 return f"contact {ev.number} withdrawn: no round (fewer than 3 hops in a row)"
-            return f"contact {ev.number} confirmed: round under way"
+            # (A session's first contacts may come back with corrected times.)
+            return f"contact {ev.number} confirmed: {ev.contact_ms:.0f} ms, round under way"
         text = f"contact {ev.number}: {ev.contact_ms:.0f} ms"
         if ev.flight_before_ms is not None:
             text += f", flight before {ev.flight_before_ms:.0f} ms"

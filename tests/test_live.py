@@ -268,8 +268,8 @@ def test_views_tell_provisional_and_withdrawn_contacts():
     assert describe_event(done, None) == (
         "contact 1 withdrawn: no round (fewer than 3 hops in a row)"
     )
-    ok = replace(ev, status="confirmed", resolved_at_s=2.0)
-    assert "confirmed" in describe_event(ok, None)
+    ok = replace(ev, status="confirmed", resolved_at_s=2.0, contact_ms=203.4)
+    assert describe_event(ok, None) == "contact 1 confirmed: 203 ms, round under way"
     out = io.StringIO()
     view = PlainView(RecordConfig(exercise="pogo"), out)
     s = SimpleNamespace(side="left")
