@@ -27,7 +27,10 @@ axis and its sign from the data, whatever the mounting):
 * Toe-off: through push-off the foot pivots ever faster about its toes; when they leave
   the ground, the swing takes over and the rotation reverses within a few samples. TO is
   the onset of that reversal: the falling edge from the push-off peak to the swing,
-  extended back (10 % / 30 % levels) to the peak's level.
+  extended back (10 % / 30 % levels) to the peak's level. A push-off faster than the
+  gyro's range that no unclipped axis measures is a flat top: its peak is placed where
+  the rising edge before the top and the falling edge after it meet (the push-off was
+  still speeding up when it clipped; see ``_beyond_range``).
 
 Bouts: steps whose strides are shorter than ``max_stride_s`` belong to one bout. A step
 is ``run`` when its contact is shorter than ``run_duty_max`` of its stride (running has
@@ -225,7 +228,8 @@ def _sagittal(sig: UniformSignal, st: GaitSettings) -> tuple:
         lateral, bias, method = al.lateral, al.gyr_bias_dps, al.sign_method
     w = sig.gyr_dps @ lateral  # no (n, 3) temporary
     w -= float(bias @ lateral)
-    return _unclipped_rate(w, sig.gyr_dps, lateral, bias), method, lateral, bias, up, c
+    w = _unclipped_rate(w, sig.gyr_dps, lateral, bias, sig.fs_hz)
+    return w, method, lateral, bias, up, c
 
 
 def _clipped(gyr_dps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -298,13 +302,22 @@ def _clipped(gyr_dps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _unclipped_rate(
-    w_dps: np.ndarray, gyr_dps: np.ndarray, lateral: np.ndarray, bias_dps: np.ndarray
+    w_dps: np.ndarray,
+    gyr_dps: np.ndarray,
+    lateral: np.ndarray,
+    bias_dps: np.ndarray,
+    fs_hz: float,
 ) -> np.ndarray:
     """The sagittal rate ``w_dps`` (shape (n,)) where a gyro axis is clipped: the least-
     squares ``w`` of ``g_j - bias_j = w lateral_j`` over the unclipped axes ``j``, which
     holds while the foot turns about its lateral axis (it dominates every fast rotation of
-    the foot). Unchanged where no axis is clipped or the others see too little of it.
-    ``w_dps`` is changed in place (and returned)."""
+    the foot), but never slower than the clipped readings' projection. Unchanged where no
+    axis is clipped.
+
+    Where the unclipped axes see too little of the rotation, it is not measured: it lies
+    beyond the range, on a flat top (a sprint's push-off at a small range). There it is
+    placed from the mechanics (:func:`_beyond_range`). ``w_dps`` is changed in place (and
+    returned)."""
     rows, clip = _clipped(gyr_dps)
     if len(rows) == 0:
         return w_dps
@@ -312,8 +325,55 @@ def _unclipped_rate(
     den = (use * lateral**2).sum(axis=1)
     ok = den >= 0.1  # the unclipped axes carry at least ~30 % of the rotation
     num = (use * (gyr_dps[rows] - bias_dps) * lateral).sum(axis=1)
-    w_dps[rows[ok]] = num[ok] / den[ok]
+    # A clipped axis reads less than it sees, so the rate is no slower than the readings'
+    # own projection (which keeps its sign): where the rotation is not purely sagittal
+    # (a late swing at a small range), the unclipped axes alone can read far less.
+    proj = w_dps[rows[ok]]
+    side = np.where(proj < 0, -1.0, 1.0)
+    w_dps[rows[ok]] = side * np.maximum(side * proj, side * num[ok] / den[ok])
+    if not ok.all():
+        _beyond_range(w_dps, rows[~ok], fs_hz)
     return w_dps
+
+
+def _beyond_range(w_dps: np.ndarray, unmeasured: np.ndarray, fs_hz: float) -> None:
+    """Fill the runs of ``unmeasured`` samples (sorted indices) of the rate ``w_dps`` in
+    place: the rotation was still speeding up when it left the range (a push-off speeds
+    up until the toes leave) and slows down steeply after its peak (the toes have left
+    and the swing reverses it), so its peak is where the rising edge before the run and
+    the falling edge after it, extended as straight lines (their slopes over the 5 ms
+    outside the run), meet. The run is filled with the lower of the two lines, never
+    with less than the projection of the clipped readings (a lower bound: the clipped
+    axes read less than they see). A run that is no such top (the rate not on the run's
+    side just outside it, not rising into it or not falling after it) or at the
+    recording's edges keeps its readings."""
+    n = len(w_dps)
+    brk = np.flatnonzero(np.diff(unmeasured) > 1)
+    starts = unmeasured[np.r_[0, brk + 1]]
+    ends = unmeasured[np.r_[brk, len(unmeasured) - 1]]
+    inner = (starts >= 2) & (ends <= n - 3)
+    starts, ends = starts[inner], ends[inner]
+    if len(starts) == 0:
+        return
+    k = max(1, int(round(0.005 * fs_hz)))
+    p1, q1 = starts - 1, ends + 1  # the measured samples either side
+    p0, q0 = np.maximum(p1 - k, 0), np.minimum(q1 + k, n - 1)
+    # The rate's sign on the top: the clipped readings' (their projection keeps it).
+    lens = ends - starts + 1
+    run = np.repeat(np.arange(len(starts)), lens)
+    first = np.cumsum(lens) - lens  # each run's first position in ``i``
+    i = np.arange(len(run)) - first[run] + starts[run]  # the runs' samples, in order
+    side = np.sign(np.bincount(run, weights=w_dps[i], minlength=len(starts)))
+    rise = side * (w_dps[p1] - w_dps[p0]) / np.maximum(p1 - p0, 1)  # per sample, signed
+    fall = side * (w_dps[q0] - w_dps[q1]) / np.maximum(q0 - q1, 1)
+    # A top: the rate on its side either way, rising into the run and falling after it.
+    top = (side * w_dps[p1] > 0) & (side * w_dps[q1] > 0) & (rise > 0) & (fall < 0)
+    keep = top[run]
+    run, i = run[keep], i[keep]
+    up_line = side[run] * w_dps[p1[run]] + rise[run] * (i - p1[run])
+    down_line = side[run] * w_dps[q1[run]] + fall[run] * (i - q1[run])
+    line = np.minimum(up_line, down_line)
+    w_dps[i] = side[run] * np.maximum(side[run] * w_dps[i], line)
 
 
 def _swing_displacements(

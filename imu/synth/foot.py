@@ -319,20 +319,68 @@ def random_mounting(rng: np.random.Generator, geometry: FootGeometry, where: str
     return where, np.array(off), Rotation.random(random_state=rng)
 
 
-def _sensor_lowpass(
-    x: np.ndarray, fs_hz: float, cutoff_hz: float, clip: float | None
-) -> np.ndarray:
-    """The sensor's own signal chain on the dense signal x (n, 3): saturation of the
-    front end at ``clip`` (if given), then a causal 2nd-order Butterworth low-pass (the
-    digital filter ahead of the output data rate), started in its steady state."""
+def _sensor_lowpass(x: np.ndarray, fs_hz: float, cutoff_hz: float) -> np.ndarray:
+    """The sensor's digital low-pass on the dense signal x (n, 3): a causal 2nd-order
+    Butterworth (the filter ahead of the output data rate), started in its steady state."""
     from scipy.signal import butter, sosfilt, sosfilt_zi
 
-    if clip is not None:
-        x = np.clip(x, -clip, clip)
     sos = butter(2, min(cutoff_hz, 0.45 * fs_hz), fs=fs_hz, output="sos")
     zi = sosfilt_zi(sos)[:, :, None] * x[0][None, None, :]
     y, _ = sosfilt(sos, x, axis=0, zi=zi)
     return y
+
+
+# A reading within this fraction of the full-scale range of the limit is the full-scale
+# code: one LSB of a 16-bit output (the parts' output word).
+_FULL_SCALE_LSB = 2.0**-15
+# While the front end is saturated, the digital low-pass settles on the full-scale code
+# and rings about it (a 2nd-order Butterworth: 4.3 % over, 0.2 % back under, within about
+# 2 / cut-off of the edge); the output register holds the full-scale code through it.
+_RING_FRAC = 5e-3
+_RING_PERIODS = 2.0
+
+
+def _sensor_chain(
+    x: np.ndarray,
+    t: np.ndarray,
+    fs_hz: float,
+    t_sample_s: np.ndarray,
+    scale: np.ndarray | None,
+    bias: np.ndarray | None,
+    limit: float | None,
+    cutoff_hz: float | None,
+    noise_sd: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """One sensor (accelerometer or gyroscope) from its true dense signal ``x`` (n, 3) on
+    the grid ``t`` to its output at ``t_sample_s``; see :func:`virtual_imu`."""
+    if scale is not None:
+        x = x * scale + bias  # sensitivity and offset: before the ADC
+    if limit is not None:
+        saturated = np.abs(x) >= limit
+        x = np.clip(x, -limit, limit)  # the front end (ADC) saturates
+    if cutoff_hz is not None:
+        x = _sensor_lowpass(x, fs_hz, cutoff_hz)
+    y = np.column_stack([np.interp(t_sample_s, t, x[:, k]) for k in range(3)])
+    if scale is None:
+        return y
+    noise = rng.normal(0.0, noise_sd, y.shape)
+    if limit is None:
+        return y + noise
+    # The output is pinned at the full-scale code, without noise, where the noise-free
+    # reading is there: within an LSB of it, or within the filter's ringing about it
+    # while the front end was saturated less than _RING_PERIODS / cut-off before.
+    pinned = np.abs(y) >= limit * (1.0 - _FULL_SCALE_LSB)
+    if saturated.any():
+        memory = 0.0 if cutoff_hz is None else _RING_PERIODS / cutoff_hz
+        count = np.cumsum(np.vstack([np.zeros((1, 3), bool), saturated]), axis=0)
+        hi = np.searchsorted(t, t_sample_s, side="right")
+        lo = np.searchsorted(t, t_sample_s - memory, side="left")
+        recent = count[hi] > count[np.minimum(lo, hi)]
+        pinned |= recent & (np.abs(y) >= limit * (1.0 - _RING_FRAC))
+    y += noise
+    y[pinned] = np.copysign(limit, y[pinned])
+    return np.clip(y, -limit, limit, out=y)
 
 
 def virtual_imu(
@@ -358,10 +406,25 @@ def virtual_imu(
     errors : SensorErrors or None
         None gives ideal readings.
     lowpass_hz : float or (float, float), optional
-        Cut-off of the sensor's digital low-pass (accelerometer, gyroscope). When given,
-        the dense signal is clipped to the range (with ``errors``), filtered by a causal
-        2nd-order Butterworth at that cut-off (with its group delay, as a real part has)
-        and only then sampled. None (default) samples the dense signal directly.
+        Cut-off of the sensor's digital low-pass (accelerometer, gyroscope): a causal
+        2nd-order Butterworth at that cut-off (with its group delay, as a real part has).
+        None (default): no filter.
+
+    The signal chain of each sensor, as in a real part (with ``errors``):
+
+    1. the true dense signal times the per-axis sensitivity, plus the offset (both act
+       ahead of the converter);
+    2. the front end saturates: clipped to the full-scale range;
+    3. the digital low-pass (if ``lowpass_hz``), then sampling at ``t_sample_s``;
+    4. white noise; but a sample whose noise-free reading is at the limit reads exactly
+       the limit, without noise: the output is pinned at the full-scale code. At the
+       limit: within one 16-bit LSB of it, beyond it (the filter's overshoot), or, while
+       the front end was saturated within 2 / cut-off before, within the filter's
+       ringing about it (0.5 %);
+    5. the output clipped to the range.
+
+    So a saturated stretch reads exactly +- the range, as on the parts. Without
+    ``errors`` the readings are ideal (step 3 only).
 
     Returns
     -------
@@ -381,21 +444,39 @@ def virtual_imu(
     sensor_from_foot = mount.inv()
     f_s = sensor_from_foot.apply(f_foot)
     w_s = np.degrees(sensor_from_foot.apply(w_foot))
-    if lowpass_hz is not None:
+    if lowpass_hz is None:
+        fc_acc = fc_gyr = None
+    else:
         fc_acc, fc_gyr = (lowpass_hz, lowpass_hz) if np.isscalar(lowpass_hz) else lowpass_hz
-        acc_clip = None if errors is None else errors.acc_range_mps2
-        gyr_clip = None if errors is None else errors.gyr_range_dps
-        f_s = _sensor_lowpass(f_s, track.fs, fc_acc, acc_clip)
-        w_s = _sensor_lowpass(w_s, track.fs, fc_gyr, gyr_clip)
-    acc = np.column_stack([np.interp(t_sample_s, t, f_s[:, k]) for k in range(3)])
-    gyr = np.column_stack([np.interp(t_sample_s, t, w_s[:, k]) for k in range(3)])
-    if errors is not None:
-        acc = acc * errors.acc_scale + errors.acc_bias_mps2
-        acc += rng.normal(0.0, errors.acc_noise_mps2, acc.shape)
-        gyr = gyr * errors.gyr_scale + errors.gyr_bias_dps
-        gyr += rng.normal(0.0, errors.gyr_noise_dps, gyr.shape)
-        np.clip(acc, -errors.acc_range_mps2, errors.acc_range_mps2, out=acc)
-        np.clip(gyr, -errors.gyr_range_dps, errors.gyr_range_dps, out=gyr)
+    if errors is None:
+        acc = _sensor_chain(f_s, t, track.fs, t_sample_s, None, None, None, fc_acc, 0.0, rng)
+        gyr = _sensor_chain(w_s, t, track.fs, t_sample_s, None, None, None, fc_gyr, 0.0, rng)
+        return acc, gyr
+    e = errors
+    acc = _sensor_chain(
+        f_s,
+        t,
+        track.fs,
+        t_sample_s,
+        e.acc_scale,
+        e.acc_bias_mps2,
+        e.acc_range_mps2,
+        fc_acc,
+        e.acc_noise_mps2,
+        rng,
+    )
+    gyr = _sensor_chain(
+        w_s,
+        t,
+        track.fs,
+        t_sample_s,
+        e.gyr_scale,
+        e.gyr_bias_dps,
+        e.gyr_range_dps,
+        fc_gyr,
+        e.gyr_noise_dps,
+        rng,
+    )
     return acc, gyr
 
 
