@@ -44,7 +44,8 @@ Contract (tested in ``tests/test_live.py``):
   it above 1 g, :func:`contact_lift_g`: a flight taken for a contact reads about g / 2)
   and the run's own fit, once it has one, agrees; else it waits too. Reference runs
   then settle those (``_settle_early``): confirmed with the trusted fit's times, or
-  retracted (one no reference run reached stays provisional).
+  retracted; one no reference run reached is confirmed as shown when its round, which
+  trusted contacts established, ends, and stays provisional if the stream ends first.
   :func:`match_events` reports retracted events apart.
 
 Guards against announcing from a bad fit (details in the methods): heel raise, once a
