@@ -313,7 +313,7 @@ def _window_samples(fs_hz: float, windows: np.ndarray, valid: np.ndarray | None 
 
 
 def _since_centre(
-    w_rps: np.ndarray,
+    w_rps: np.ndarray | None,
     fs_hz: float,
     idx: np.ndarray,
     ref: np.ndarray,
@@ -948,6 +948,61 @@ def _rises(
         idx = np.minimum(s0[:, None] + np.arange(span)[None, :], len(fb) - 1)
         rise[i : i + 4096] = (fb[idx] - level) @ weights
     return rise[np.cumsum(first) - 1]
+
+
+def contact_lift_g(
+    t_s: np.ndarray,
+    acc_mps2: np.ndarray,
+    gyr_dps: np.ndarray,
+    start_s: np.ndarray,
+    end_s: np.ndarray,
+) -> np.ndarray:
+    """The sensor's mean specific force from each ``start_s`` to ``end_s``, each sample
+    turned into the axes at the start (integrated gyro), magnitude in g.
+
+    Over a contact the ground holds the body up and reverses its fall: the velocity of
+    any point of the foot rises by the landing speed (``g t_f / 2``, the ball stopped)
+    plus what the point has at take-off, so the mean is gravity plus that over the
+    contact: 1 g or more, whatever the lever arm. Over a flight nothing holds the body
+    up: the foot leaves the ground and comes down at the body's falling speed, a mean of
+    about g / 2. A flight taken for a contact (its "landing" the take-off burst) reads
+    the latter. Only the endpoints' ``omega x r`` (the sensor's speed about the ball)
+    enters besides, as the change over the span.
+
+    Parameters
+    ----------
+    t_s : ndarray, shape (n,)
+        Sample times, s (increasing; about uniform).
+    acc_mps2 : ndarray, shape (n, 3)
+    gyr_dps : ndarray, shape (n, 3)
+    start_s, end_s : ndarray, shape (k,)
+
+    Returns
+    -------
+    ndarray, shape (k,)
+        NaN where a span holds fewer than two samples.
+    """
+    start_s, end_s = np.atleast_1d(start_s), np.atleast_1d(end_s)
+    out = np.full(len(start_s), np.nan)
+    a = np.searchsorted(t_s, start_s)
+    b = np.searchsorted(t_s, end_s)
+    ok = b - a >= 2
+    if not ok.any() or len(t_s) < 2:
+        return out
+    # Running integral of the rate (rad): rotation vectors' differences give the turn from
+    # a span's start (the foot turns about one axis, mostly: to a few degrees).
+    dt = np.diff(t_s, prepend=t_s[0] - (t_s[1] - t_s[0]))
+    phi = np.cumsum(np.radians(gyr_dps) * dt[:, None], axis=0)
+    a, b = a[ok], b[ok]
+    cnt = b - a
+    owner = np.repeat(np.arange(len(a)), cnt)
+    idx = a[owner] + np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    f = _since_centre(None, 1.0, idx, a[owner], phi=phi).apply(acc_mps2[idx])
+    mean = np.zeros((len(a), 3))
+    np.add.at(mean, owner, f * dt[idx, None])
+    mean /= (t_s[b - 1] - t_s[a] + dt[a])[:, None]
+    out[ok] = np.linalg.norm(mean, axis=1) / GRAVITY_MPS2
+    return out
 
 
 class PogoAnalyzer:

@@ -41,8 +41,8 @@ Contract (tested in ``tests/test_live.py``):
   round as before. Until a fit exists (a session's first round), a contact is shown
   provisionally from an early fit over the planted stretches of the contacts so far
   (``_early_contacts``) when it held the body up (the sensor's mean specific force over
-  it above 1 g, :func:`contact_lift_g`: a flight taken for a contact reads about g / 2)
-  and the run's own fit, once it has one, agrees; else it waits too. Reference runs
+  it above 1 g, :func:`~analysis.pogo.contact_lift_g`: a flight taken for a contact
+  reads about g / 2) and the run's own fit, once it has one, agrees; else it waits too. Reference runs
   then settle those (``_settle_early``): confirmed with the trusted fit's times, or
   retracted; one no reference run reached is confirmed as shown when its round, which
   trusted contacts established, ends, and stays provisional if the stream ends first.
@@ -88,10 +88,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from analysis.heel_raise import HeelRaiseAnalyzer, HeelRaiseResult, HeelRaiseSettings, Rep
-from analysis.pogo import Contact, PogoAnalyzer, PogoResult, PogoSettings
+from analysis.pogo import Contact, PogoAnalyzer, PogoResult, PogoSettings, contact_lift_g
 from analysis.prescriptions import TempoPrescription
 
 EXERCISES = ("heel-raise", "pogo")
@@ -296,61 +295,6 @@ def _start_of(kind: str, item: Rep | Contact) -> float | None:
         return item.landing_s
     known = [v for v in _times(kind, item).values() if v is not None]
     return min(known) if known else None
-
-
-def contact_lift_g(
-    t_s: np.ndarray,
-    acc_mps2: np.ndarray,
-    gyr_dps: np.ndarray,
-    start_s: np.ndarray,
-    end_s: np.ndarray,
-) -> np.ndarray:
-    """The sensor's mean specific force from each ``start_s`` to ``end_s``, each sample
-    turned into the axes at the start (integrated gyro), magnitude in g.
-
-    Over a contact the ground holds the body up and reverses its fall: the velocity of
-    any point of the foot rises by the landing speed (``g t_f / 2``, the ball stopped)
-    plus what the point has at take-off, so the mean is gravity plus that over the
-    contact: 1 g or more, whatever the lever arm. Over a flight nothing holds the body
-    up: the foot leaves the ground and comes down at the body's falling speed, a mean of
-    about g / 2. A flight taken for a contact (its "landing" the take-off burst) reads
-    the latter. Only the endpoints' ``omega x r`` (the sensor's speed about the ball)
-    enters besides, as the change over the span.
-
-    Parameters
-    ----------
-    t_s : ndarray, shape (n,)
-        Sample times, s (increasing; about uniform).
-    acc_mps2 : ndarray, shape (n, 3)
-    gyr_dps : ndarray, shape (n, 3)
-    start_s, end_s : ndarray, shape (k,)
-
-    Returns
-    -------
-    ndarray, shape (k,)
-        NaN where a span holds fewer than two samples.
-    """
-    start_s, end_s = np.atleast_1d(start_s), np.atleast_1d(end_s)
-    out = np.full(len(start_s), np.nan)
-    a = np.searchsorted(t_s, start_s)
-    b = np.searchsorted(t_s, end_s)
-    ok = b - a >= 2
-    if not ok.any() or len(t_s) < 2:
-        return out
-    # Running integral of the rate (rad): rotation vectors' differences give the turn from
-    # a span's start (the foot turns about one axis, mostly: to a few degrees).
-    dt = np.diff(t_s, prepend=t_s[0] - (t_s[1] - t_s[0]))
-    phi = np.cumsum(np.radians(gyr_dps) * dt[:, None], axis=0)
-    a, b = a[ok], b[ok]
-    cnt = b - a
-    owner = np.repeat(np.arange(len(a)), cnt)
-    idx = a[owner] + np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-    f = Rotation.from_rotvec(phi[idx] - phi[a[owner]]).apply(acc_mps2[idx])
-    mean = np.zeros((len(a), 3))
-    np.add.at(mean, owner, f * dt[idx, None])
-    mean /= (t_s[b - 1] - t_s[a] + dt[a])[:, None]
-    out[ok] = np.linalg.norm(mean, axis=1) / 9.80665
-    return out
 
 
 def match_events(
