@@ -42,10 +42,11 @@ Contract (tested in ``tests/test_live.py``):
   provisionally from an early fit over the planted stretches of the contacts so far
   (``_early_contacts``) when it held the body up (the sensor's mean specific force over
   it above 1 g, :func:`~analysis.pogo.contact_lift_g`: a flight taken for a contact
-  reads about g / 2) and the run's own fit, once it has one, agrees; else it waits too. Reference runs
-  then settle those (``_settle_early``): confirmed with the trusted fit's times, or
-  retracted; one no reference run reached is confirmed as shown when its round, which
-  trusted contacts established, ends, and stays provisional if the stream ends first.
+  reads about g / 2) and the run's own fit, once it has one, agrees; else it waits too.
+  Reference runs then settle those (``_settle_early``): confirmed with the trusted fit's
+  times, or retracted; one no reference run reached is confirmed as shown when its
+  round, which trusted contacts established, ends, and stays provisional if the stream
+  ends first.
   :func:`match_events` reports retracted events apart.
 
 Guards against announcing from a bad fit (details in the methods): heel raise, once a
