@@ -930,20 +930,10 @@ class StreamAnalyzer:
                 if k in self._round:
                     self._round.remove(k)
                 continue
-            c = contacts[j]
+            # The reference run's version, as first shown (same number, status).
             prev = contacts[j - 1] if j > 0 else None
-            flight = None
-            if prev is not None and prev.round_index == c.round_index:
-                flight = prev.flight_ms
-            self.events[k] = replace(
-                ev,
-                start_s=c.landing_s,
-                end_s=c.takeoff_s,
-                times_s=_times("contact", c),
-                contact_ms=c.contact_ms,
-                flight_before_ms=flight,
-                item=c,
-            )
+            settled = self._event(contacts[j], prev, ev.announced_at_s)
+            self.events[k] = replace(settled, number=ev.number, status=ev.status)
         kept = [e.end_s for e in self.events if not e.retracted]
         self._last_end = max(kept) if kept else -np.inf
         st = self.pogo_settings
