@@ -42,7 +42,10 @@ Contract (tested in ``tests/test_live.py``):
   provisionally from an early fit over the planted stretches of the contacts so far
   (``_early_contacts``) when it held the body up (the sensor's mean specific force over
   it above 1 g, :func:`~analysis.pogo.contact_lift_g`: a flight taken for a contact
-  reads about g / 2) and the run's own fit, once it has one, agrees; else it waits too.
+  reads about g / 2), the sensor came down into it (its vertical velocity, integrated
+  from the standing before the round, :func:`~analysis.pogo.landing_speed_mps`: a flight's
+  start after a push from standing also reads over 1 g, but rises) and the run's own
+  fit, once it has one, agrees; else it waits too.
   Reference runs then settle those (``_settle_early``): confirmed with the trusted fit's
   times, or retracted; one no reference run reached is confirmed as shown when its
   round, which trusted contacts established, ends, and stays provisional if the stream
@@ -91,7 +94,15 @@ from typing import Any
 import numpy as np
 
 from analysis.heel_raise import HeelRaiseAnalyzer, HeelRaiseResult, HeelRaiseSettings, Rep
-from analysis.pogo import Contact, PogoAnalyzer, PogoResult, PogoSettings, contact_lift_g
+from analysis.pogo import (
+    GRAVITY_MPS2,
+    Contact,
+    PogoAnalyzer,
+    PogoResult,
+    PogoSettings,
+    contact_lift_g,
+    landing_speed_mps,
+)
 from analysis.prescriptions import TempoPrescription
 
 EXERCISES = ("heel-raise", "pogo")
@@ -141,6 +152,14 @@ _EARLY_AGREE_S = 0.005
 #: bout's first 1.36-3.21 g, 272), flights 0.12-0.82 g (21452; from standing
 #: 0.21-0.58 g, 272). Gravity: the ground held the body up; the gap's middle is 1.03 g.
 _EARLY_MIN_LIFT_G = 1.0
+#: ...and when the sensor came down into its landing, falling at least a quarter of g
+#: times the shortest flight (``min_flight_s``: half the landing speed after it, 0.2 m/s)
+#: by :func:`~analysis.pogo.landing_speed_mps`, integrated from the last still stretch
+#: no more than this before it, s. A contact holds the body up, but so does the start of
+#: a flight after a push from standing: the ball is caught up to the body's speed (1.8 g
+#: over the first 107 ms, held-out seed 106 at 1 kHz), and its "landing", the take-off,
+#: comes up, not down. Without a still stretch that near, the contact waits for its round.
+_EARLY_FALL_MAX_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -832,7 +851,10 @@ class StreamAnalyzer:
         contact that is there (they read the same ball, planted). Both can still take
         a flight for a contact, landing at a take-off burst (synthetic seeds 4, 24, 29),
         so each must also have held the body up, whatever the lever arm: the sensor's
-        mean specific force over it at least ``_EARLY_MIN_LIFT_G`` (:func:`contact_lift_g`)."""
+        mean specific force over it at least ``_EARLY_MIN_LIFT_G`` (:func:`contact_lift_g`);
+        and have ended a fall: the sensor coming down into the landing
+        (:func:`landing_speed_mps`, from the last still stretch within
+        ``_EARLY_FALL_MAX_S``)."""
         b = self._buf
         t, acc, gyr = b.t[lo : b.n], b.acc[lo : b.n], b.gyr[lo : b.n]
         an = PogoAnalyzer(self._live_pogo_settings)
@@ -862,16 +884,26 @@ class StreamAnalyzer:
         else:  # fewer than three windows: no fit of its own to agree with
             land = take = None
         fresh = self._fresh(er, lo, now)
-        lift_g = contact_lift_g(
-            t,
-            acc,
-            gyr,
-            np.array([it.landing_s for it, _ in fresh]),
-            np.array([it.takeoff_s for it, _ in fresh]),
+        if not fresh:
+            return []
+        landing = np.array([it.landing_s for it, _ in fresh])
+        lift_g = contact_lift_g(t, acc, gyr, landing, np.array([it.takeoff_s for it, _ in fresh]))
+        # The fall before each landing, from the last still stretch (the athlete stood
+        # before the round): up to _EARLY_FALL_MAX_S before it, wherever the window starts.
+        a = int(np.searchsorted(b.t[: b.n], landing[0] - _EARLY_FALL_MAX_S - 0.5))
+        a = min(a, lo)
+        v_mps = landing_speed_mps(
+            b.t[a : b.n],
+            b.acc[a : b.n],
+            b.gyr[a : b.n],
+            landing,
+            fs_hz=self.fs_hz,
+            max_s=_EARLY_FALL_MAX_S,
         )
+        min_fall_mps = 0.25 * GRAVITY_MPS2 * self.pogo_settings.min_flight_s
         out = []
-        for (it, prev), lift in zip(fresh, lift_g, strict=True):
-            if not lift >= _EARLY_MIN_LIFT_G:
+        for (it, prev), lift, v in zip(fresh, lift_g, v_mps, strict=True):
+            if not (lift >= _EARLY_MIN_LIFT_G and v <= -min_fall_mps):
                 break  # (nor any later one: it would hide this contact for good)
             if land is None:
                 out.append((it, prev))
