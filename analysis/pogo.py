@@ -1148,27 +1148,47 @@ class PogoAnalyzer:
         st = self.settings
         rms, gravity = _planted_fit(sc, w_c, alpha_c, windows, r, offset, phi=phi)
         keep = rms < st.max_planted_rms_mps2
-        # Before a landing the foot flies; before the burst of a take-off from standing
-        # (the first of a round) the ball was planted: |f_ball| within planted_tol_g of
-        # 1 g from 300 ms to 40 ms before the peak (flights are 100-550 ms, and the
-        # foot's force in flight swings well away from 1 g somewhere in that span).
+        before = keep & self._planted_before(fb_c, sc, cand, offset)
+        return keep, before, gravity
+
+    def _planted_before(
+        self, fb_c: np.ndarray, sc: UniformSignal, cand: np.ndarray, offset: float
+    ) -> np.ndarray:
+        """Mask over the candidates: the ball was planted before the peak, so it is the
+        burst of a take-off from standing (the first of a round), not a landing.
+
+        Before a landing the foot flies; before such a burst the ball was planted:
+        |f_ball| within planted_tol_g of 1 g from 300 ms to 40 ms before the peak (flights
+        are 100-550 ms, and the foot's force in flight swings well away from 1 g
+        somewhere in that span)."""
+        st = self.settings
         b0, b1 = int(round(0.3 * sc.fs_hz)), max(1, int(round(0.04 * sc.fs_hz)))
         steady = np.abs(fb_c - GRAVITY_MPS2 - offset) < st.planted_tol_g * GRAVITY_MPS2
         unsteady = np.concatenate([[0], np.cumsum(~steady)])
         lo_pre = np.maximum(cand - b0, 0)
         hi_pre = np.maximum(cand - b1, lo_pre)
-        before = keep & (cand >= b0) & (unsteady[hi_pre] - unsteady[lo_pre] == 0)
-        return keep, before, gravity
+        return (cand >= b0) & (unsteady[hi_pre] - unsteady[lo_pre] == 0)
 
     def _interiors(
-        self, fb_c: np.ndarray, sc: UniformSignal, peaks: np.ndarray, offset: float
+        self,
+        fb_c: np.ndarray,
+        sc: UniformSignal,
+        peaks: np.ndarray,
+        offset: float,
+        falls: bool = False,
     ) -> np.ndarray:
         """Stretches (k, 2) of the coarse signal where the ball is planted after each
         landing peak: from the planted window's start to 20 ms before |f_ball| first
-        leaves 1 g by more than 1 g (the take-off burst), within ``max_contact_s``."""
+        leaves 1 g by more than 1 g (the take-off burst), within ``max_contact_s``.
+        ``falls``: or first drops below 1 g by ``departure_g`` (the ball falls: a flight,
+        which reads about 0 g and so never leaves 1 g by more than 1 g)."""
         st = self.settings
         fs = sc.fs_hz
-        far = np.flatnonzero(np.abs(fb_c - GRAVITY_MPS2 - offset) > GRAVITY_MPS2)
+        dev = fb_c - GRAVITY_MPS2 - offset
+        off = np.abs(dev) > GRAVITY_MPS2
+        if falls:
+            off |= dev < -st.departure_g * GRAVITY_MPS2
+        far = np.flatnonzero(off)
         start = peaks + int(round(st.planted_window_s[0] * fs))
         j = _next_at_or_after(far, peaks + int(round(st.planted_window_s[1] * fs)))
         stop = np.minimum(j, peaks + int(st.max_contact_s * fs)) - int(round(0.02 * fs))
@@ -1199,7 +1219,13 @@ class PogoAnalyzer:
         own gravity, as in :func:`fit_lever_arm`) and ``r`` fitted over them all. The
         stretches are read first on the sensor's own specific force (ending them early,
         where the foot's rotation moves it: what is left is still planted), then on the
-        ball's with the first pass's ``r``. No rate delay is fitted.
+        ball's with the first pass's ``r``. No rate delay is fitted. A stretch also ends
+        where the force falls below 1 g by ``departure_g``: after a take-off burst the
+        foot flies (about 0 g), which the burst test alone takes for planted, and such
+        stretches outnumbered a first contact's; a burst of a take-off from standing
+        (ball planted before it) starts none. When the stretches are shorter than three
+        planted windows in all (one contact), they are cut into three pieces: the fit
+        needs three windows.
 
         Parameters
         ----------
@@ -1228,12 +1254,16 @@ class PogoAnalyzer:
             if k:
                 fb_c = _ball_force(sc, bias, r)
             cand, _ = self._candidates(fb_c, sc, c0, c1)
-            inner = self._interiors(fb_c, sc, cand, offset)
+            cand = cand[~self._planted_before(fb_c, sc, cand, offset)]
+            inner = self._interiors(fb_c, sc, cand, offset, falls=True)
             if not len(inner):
                 break
-            # Each stretch in m pieces of about the planted window's length.
+            # Each stretch in m pieces of about the planted window's length, or shorter
+            # so that there are three (the fit's least: one contact's stretch is only
+            # about two planted windows long).
             span = inner[:, 1] - inner[:, 0]
-            m = np.maximum(np.rint(span / piece).astype(np.int64), 1)
+            size = max(3, min(piece, int(span.sum()) // 3))
+            m = np.maximum(np.rint(span / size).astype(np.int64), 1)
             owner = np.repeat(np.arange(len(inner)), m)
             j = np.arange(int(m.sum())) - np.repeat(np.cumsum(m) - m, m)
             lo = inner[owner, 0] + span[owner] * j // m[owner]
