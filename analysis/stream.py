@@ -845,10 +845,13 @@ class StreamAnalyzer:
         agree (0.5-1.3 s). :meth:`~analysis.pogo.PogoAnalyzer.early_lever_arm` fits the
         lever arm over the planted stretches of every contact so far instead (one is
         enough), and the contacts found with it are shown when that fit is within a
-        shoe's reach of the ball (``_MAX_ARM_M``) and, once the run's own fit exists
-        (from two contacts on), that fit finds the same contact, landing and take-off
-        within ``_EARLY_AGREE_S``: two fits some cm apart agree on the edges of a
-        contact that is there (they read the same ball, planted). Both can still take
+        shoe's reach of the ball (``_MAX_ARM_M``) and, when the run's own fit (from two
+        contacts on) is the same fit (within ``_ARM_TOL_M``), that fit finds the same
+        contact, landing and take-off within ``_EARLY_AGREE_S``: two fits some cm apart
+        agree on the edges of a contact that is there (they read the same ball,
+        planted). An own fit farther off rests on three 60 ms windows against the early
+        fit's whole planted stretches, and was the wrong one wherever they disagreed
+        (seeds 0-7 at 200-1000 Hz: 10 first contacts held 0.25-0.7 s by it). Both can still take
         a flight for a contact, landing at a take-off burst (synthetic seeds 4, 24, 29),
         so each must also have held the body up, whatever the lever arm: the sensor's
         mean specific force over it at least ``_EARLY_MIN_LIFT_G`` (:func:`contact_lift_g`);
@@ -878,10 +881,10 @@ class StreamAnalyzer:
             self.analysis_cpu_s += time.thread_time() - c0
             self.runs += 1
         own = np.asarray(res.lever_arm_m, dtype=np.float64)
-        if float(np.linalg.norm(own)) > 0.0:
+        if 0.0 < float(np.linalg.norm(own)) and float(np.linalg.norm(own - r)) <= _ARM_TOL_M:
             land = np.array([c.landing_s for c in res.contacts])
             take = np.array([c.takeoff_s for c in res.contacts])
-        else:  # fewer than three windows: no fit of its own to agree with
+        else:  # no fit of its own (fewer than three windows), or not the same fit
             land = take = None
         fresh = self._fresh(er, lo, now)
         if not fresh:
