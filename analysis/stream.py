@@ -57,7 +57,7 @@ run with a strong sign cue set the reference axis, runs whose own cue is weak ta
 sign (``lateral_hint``); a run whose axis flips the reference's on a weak cue announces
 nothing, and a window whose axis disagrees is replaced by a reference run; pogo, a run's
 contacts are announced only if its lever arm agrees within ``_ARM_TOL_M`` with one that
-two runs agreed on, and once a reference run has agreed too, window runs use that
+two runs agreed on (the second having seen contacts the first did not), and once a reference run has agreed too, window runs use that
 reference run's fit instead of fitting (``lever_arm_m``), which is most of their cost;
 such a window run whose new contact is 15 % longer or shorter than the recent ones,
 or which leaves a landing of the live round unexplained, is checked by a reference run
@@ -142,6 +142,10 @@ _CHECK_RATIO = (0.85, 1.15)
 #: ...each once, and at most this often, s (a reference run costs about 1.4 ms per
 #: second of data at 1 kHz).
 _CHECK_EVERY_S = 0.5
+#: Pogo: a candidate lever arm is confirmed by a run that agrees with it only when that
+#: run found at least this many contacts the run that proposed it did not see (see
+#: StreamAnalyzer._independent).
+_NEW_CONTACTS = 2
 #: Pogo: a contact found with the early fit of a session's first contacts is shown when
 #: the run's own fit (once it has one) finds it too, landing and take-off this close, s.
 _EARLY_AGREE_S = 0.005
@@ -502,6 +506,11 @@ class StreamAnalyzer:
         self._ref_strong = False
         self._ref_arm: np.ndarray | None = None  # pogo: lever arm two runs agreed on
         self._cand_arm: np.ndarray | None = None
+        # ...and what the run that proposed the candidate saw: its first sample's time and
+        # its contacts' landings (see _independent).
+        self._cand_from = -np.inf
+        self._cand_seen = np.zeros(0)
+        self._cand_fit: tuple[np.ndarray, float, float] | None = None  # a reference run's
         # Pogo: the fit (lever arm, planted offset, gyro delay) of the latest trusted
         # reference run, which window runs use instead of fitting; the CPU time of the
         # latest reference run per second of data it analysed; when the next take-off is
@@ -1105,7 +1114,11 @@ class StreamAnalyzer:
         ``reference_s`` of the buffer), at most every 2 s or 10 % of its span. A reference
         run that agrees makes its fit the one window runs use (they then need not fit); a
         fit that disagrees is a candidate, and until a run agrees with one or the other,
-        window runs fit again.
+        window runs fit again. A run agreeing with the candidate confirms it only with
+        evidence its proposer did not have (:meth:`_independent`); a window that agrees
+        without it, and has contacts to show, has a reference run check it at once (at
+        most every ``_CHECK_EVERY_S``). A candidate a reference run proposed brings that
+        run's fit with it, for window runs to use once it is confirmed.
 
         Only runs with contacts in a round (:meth:`_in_rounds`) vouch for a fit: a round's
         first impacts are too few to fit one. A window run with the reference run's fit
@@ -1140,7 +1153,20 @@ class StreamAnalyzer:
             return res, an, lo, True
         span = now - float(self._buf.t[self._lo_ref])
         landings = self._impact_t >= now - self.window_s
-        if lo > self._lo_ref and landings and now - self._ref_t >= max(2.0, 0.1 * span):
+        gap = max(2.0, 0.1 * span)
+        if (
+            not fixed
+            and near(arm, self._cand_arm)
+            and not self._independent(res, lo)
+            and self._fresh(res, lo, now)
+        ):
+            # A window that agrees with the candidate on the data it was fitted on has
+            # contacts to show: a reference run (the longer span) checks it as soon as
+            # it may, rather than the contacts waiting for the next reference run.
+            gap = _CHECK_EVERY_S
+            if now - self._ref_t < gap:
+                self._due_from = min(self._due_from, self._ref_t + gap)
+        if lo > self._lo_ref and landings and now - self._ref_t >= gap:
             whole = self._whole(now)
             if whole is not None:
                 res, an, lo = whole
@@ -1150,14 +1176,63 @@ class StreamAnalyzer:
             return res, an, lo, True
         if not self._in_rounds(res):
             return res, an, lo, False
-        if near(arm, ref) or near(arm, self._cand_arm):
+        if near(arm, ref) or (near(arm, self._cand_arm) and self._independent(res, lo)):
             if not near(arm, ref):
                 self._fit = None  # the reference moves: a reference run must agree anew
             self._set_reference(res, an, lo)
+            if self._fit is None and self._cand_fit is not None and not near(arm, ref):
+                # A reference run proposed it, and this run agrees: that is a reference
+                # run's fit two runs agree on, the one window runs use. (Window runs
+                # left to fit on their own fit a few contacts each, and pairs of them
+                # then move the reference: seed 104 at 100 Hz, its third round.)
+                self._ref_arm = self._cand_fit[0]
+                self._fit = self._cand_fit
             self._cand_arm = None
             return res, an, lo, True
+        if near(arm, self._cand_arm):
+            return res, an, lo, False  # (the same evidence again: the candidate waits)
         self._cand_arm = arm
+        self._cand_from = float(self._buf.t[lo])
+        self._cand_seen = np.array([c.landing_s for c in res.contacts])
+        self._cand_fit = self._reference_fit(res, an, lo)
         return res, an, lo, False
+
+    def _independent(self, res: PogoResult, lo: int) -> bool:
+        """Pogo: does a run that agrees with the candidate fit confirm it? Only with
+        evidence the run that proposed it did not have: at least ``_NEW_CONTACTS``
+        contacts it did not see (a reference run sees the round's contacts before a
+        window; a later run, the contacts since). Two window runs a few samples apart fit
+        the same impacts, and a window's fit can be far off: seed 104 at 100 Hz (ten-five
+        hops, 5-6 contacts per 4 s window), consecutive windows fitted and "confirmed"
+        (0.05, -0.01, -0.20) m, then (0.18, 0.08, -0.12) m, while its reference runs (8-10
+        contacts) fitted (-0.06, -0.01, 0.01) m and the session (0.00, 0.05, 0.07) m; a
+        take-off was shown 47 ms early. Fewer do when fewer exist: the confirmed contacts
+        in the reference span that the proposer did not see (none in a session's first
+        seconds or for a reference run's candidate: then the next run that agrees
+        confirms it, as no run can see more yet; one when a window run's candidate is
+        checked by a reference run a round's second hop later). A reference run that
+        starts before the proposer's first sample found every contact there is in its
+        span, however many that is (at a session's start, a provisional contact shown
+        from the early fit may be no contact: seed 115 at 100 Hz)."""
+        if lo <= self._lo_ref and float(self._buf.t[lo]) < self._cand_from:
+            return True
+        seen = self._cand_seen
+
+        def unseen(landings: np.ndarray) -> int:
+            if not len(seen):
+                return len(landings)
+            gap = np.abs(landings[:, None] - seen[None, :]).min(axis=1)
+            return int((gap > _SAME_S).sum())
+
+        t_ref = float(self._buf.t[self._lo_ref])
+        known = []
+        for e in reversed(self.events):  # (in time order: only the span's last few)
+            if e.start_s < t_ref:
+                break
+            if e.status == "confirmed":  # (a provisional one may be no contact)
+                known.append(e.start_s)
+        need = min(_NEW_CONTACTS, unseen(np.array(known)))
+        return unseen(np.array([c.landing_s for c in res.contacts])) >= need
 
     def _unusual(self, res: PogoResult, lo: int, now: float) -> set[float]:
         """Pogo: what a window run with the reference run's fit found that a reference
@@ -1202,10 +1277,19 @@ class StreamAnalyzer:
         """Pogo: a trusted run's lever arm is the reference; a reference run's fit (on
         more than a window of data) is also the one window runs use."""
         self._ref_arm = np.asarray(res.lever_arm_m, dtype=np.float64)
+        fit = self._reference_fit(res, an, lo)
+        if fit is not None:
+            self._fit = fit
+
+    def _reference_fit(self, res: PogoResult, an: PogoAnalyzer, lo: int):
+        """Pogo: a reference run's fit (lever arm, planted offset, gyro delay), or None
+        for a run on no more than a window of data."""
         b = self._buf
         if lo <= self._lo_ref and b.t[b.n - 1] - b.t[lo] > self.window_s:
             delay_s = float(res.rate_delay_ms) / 1000.0
-            self._fit = (self._ref_arm, float(an.planted_offset_mps2_), delay_s)
+            arm = np.asarray(res.lever_arm_m, dtype=np.float64)
+            return (arm, float(an.planted_offset_mps2_), delay_s)
+        return None
 
     def _fixed_kwargs(self, fixed: bool) -> dict[str, Any]:
         """Pogo: the analysis' keywords for a run with the reference run's fit."""

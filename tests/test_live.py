@@ -364,6 +364,31 @@ def test_stream_pogo_session_first_contacts_shown_at_once(seed, fs_hz):
     assert all(e.status == "confirmed" for e in sa.events[:3])
 
 
+def test_stream_pogo_window_runs_do_not_confirm_their_own_fit():
+    """Two window runs a few samples apart fit the same impacts: their agreeing is not a
+    second opinion. Seed 104 at 100 Hz (ten-five hops, 5-6 contacts per 4 s window): a
+    reference run's candidate fit, "confirmed" by the next window run, left window runs
+    fitting on their own; pairs of consecutive windows then moved the reference to fits
+    15-30 cm from the reference runs', and a take-off was shown 47 ms early (118.365 s,
+    final 118.412 s). A candidate is now confirmed only by a run that saw contacts its
+    proposer did not (a reference run, as a rule), and a reference run's fit that a run
+    agrees with is the one window runs use."""
+    from imu.synth.hops import pogo_session, random_pogo_setup
+
+    seed = 104
+    setup = random_pogo_setup(np.random.default_rng(seed))
+    rec, _ = pogo_session(seed, fs_hz=100.0, setup=setup)
+    n = int(np.searchsorted(rec.t_s, 125.0))  # the first two rounds
+    part = Recording(rec.t_s[:n], rec.acc_mps2[:n], rec.gyr_dps[:n], fs_hz=rec.fs_hz)
+    sa = StreamAnalyzer("pogo", fs_hz=part.fs_hz)
+    feed(sa, part, seed)
+    final = sa.finish()
+    report = match_events(sa.events, final)
+    assert len(final.contacts) == 20
+    assert report.max_diff_s < 0.01, report.max_diff_s
+    assert not report.unmatched and not report.retracted and not report.missed
+
+
 def test_pogo_with_a_given_lever_arm_finds_the_fitted_contacts():
     """Window runs take the reference run's fit instead of fitting: given the fit of a
     longer span, a 4 s window finds the contacts that fitting it finds, to 1 ms."""
