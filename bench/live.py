@@ -162,6 +162,7 @@ def report(r: dict, duration_s: float, rate_hz: int) -> None:
     all_lat = []
     first_two = []
     retracted = missed = 0
+    late: list[str] = []
     for side, sr in res.sensors.items():
         formed = formed_by_name.get(sr.name, -1)
         saved = len(sr.recording)
@@ -172,6 +173,10 @@ def report(r: dict, duration_s: float, rate_hz: int) -> None:
         if res.exercise == "pogo" and len(lat):
             first_two += list(lat[first_two_of_round(sr)])
         all_lat += list(lat)
+        for m, ms in zip(sr.match.matches, lat, strict=True):
+            if ms > 150:  # sensor-clock part: how long the analysis held it back
+                own_ms = 1e3 * (m.event.announced_at_s - m.event.end_s)
+                late.append(f"{side} {m.event.end_s:.2f} s: {ms:.0f} ms ({own_ms:.0f} ms)")
         n_retracted = len(sr.match.retracted)
         retracted += n_retracted
         missed += len(sr.match.missed)
@@ -189,6 +194,11 @@ def report(r: dict, duration_s: float, rate_hz: int) -> None:
             f"\nLatency (movement end -> first shown), all {len(a)} {kind} shown: median "
             f"{np.median(a):.0f} ms, 95th percentile {np.percentile(a, 95):.0f} ms, max "
             f"{a.max():.0f} ms, {int(np.count_nonzero(a > 150))} over 150 ms (target 150)"
+        )
+    if late:
+        print(
+            "  over 150 ms (sensor, its end on the sensor clock: latency, and in brackets the "
+            "part the analysis held it back, on the sensor clock): " + "; ".join(late)
         )
     if first_two:
         b = np.asarray(first_two)
