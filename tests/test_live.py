@@ -416,6 +416,28 @@ def test_stream_pogo_next_round_shown_at_once_after_steps_between():
     assert max(latency_ms) < 150.0, latency_ms
 
 
+def test_stream_pogo_a_longer_contact_is_checked_without_waiting():
+    """A window run with the reference run's fit that finds a contact 15 % longer than
+    the recent ones has it checked before it is shown. A reference run did that, and
+    had to wait 0.5 s after the last one (seed 7 at 400 Hz: 308 ms after the take-off at
+    64.31 s); the window's own fit finding the same edges is now enough, as the final
+    analysis has them."""
+    from imu.synth.hops import pogo_session, random_pogo_setup
+
+    seed = 7
+    setup = random_pogo_setup(np.random.default_rng(seed))
+    rec, _ = pogo_session(seed, fs_hz=400.0, setup=setup)
+    n = int(np.searchsorted(rec.t_s, 66.0))
+    part = Recording(rec.t_s[:n], rec.acc_mps2[:n], rec.gyr_dps[:n], fs_hz=rec.fs_hz)
+    sa = StreamAnalyzer("pogo", fs_hz=part.fs_hz)
+    feed(sa, part, seed)
+    final = sa.finish()
+    report = match_events(sa.events, final)
+    assert report.max_diff_s < 0.01 and not report.unmatched and not report.retracted
+    (m,) = [m for m in report.matches if m.final is not None and 64.2 < m.final.takeoff_s < 64.4]
+    assert 1000.0 * (m.event.announced_at_s - m.final.takeoff_s) < 150.0
+
+
 def test_pogo_with_a_given_lever_arm_finds_the_fitted_contacts():
     """Window runs take the reference run's fit instead of fitting: given the fit of a
     longer span, a 4 s window finds the contacts that fitting it finds, to 1 ms."""
