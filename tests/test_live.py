@@ -44,6 +44,17 @@ def feed(sa: StreamAnalyzer, rec: Recording, seed: int = 0, max_chunk_s: float =
         i = j
 
 
+def replay_until(rec: Recording, until_s: float, seed: int):
+    """Pogo: the recording up to ``until_s`` fed to a live analysis (as :func:`feed`),
+    and the final analysis, with the live events matched to it."""
+    n = int(np.searchsorted(rec.t_s, until_s))
+    part = Recording(rec.t_s[:n], rec.acc_mps2[:n], rec.gyr_dps[:n], fs_hz=rec.fs_hz)
+    sa = StreamAnalyzer("pogo", fs_hz=part.fs_hz)
+    feed(sa, part, seed)
+    final = sa.finish()
+    return sa, final, match_events(sa.events, final)
+
+
 def rep_times(res) -> np.ndarray:
     return np.array([[getattr(r, k) for k in HR_TIMES] for r in res.reps], dtype=float)
 
@@ -314,12 +325,7 @@ def test_stream_pogo_round_start_shows_no_contact_from_a_wrong_fit(seed, kind, r
     assert setup.kind == kind
     setup.n_rounds = rounds
     rec, _ = pogo_session(seed, fs_hz=fs_hz, setup=setup)
-    n = int(np.searchsorted(rec.t_s, 16.0))  # the first round's first seconds
-    part = Recording(rec.t_s[:n], rec.acc_mps2[:n], rec.gyr_dps[:n], fs_hz=rec.fs_hz)
-    sa = StreamAnalyzer("pogo", fs_hz=part.fs_hz)
-    feed(sa, part, seed)
-    final = sa.finish()
-    report = match_events(sa.events, final)
+    _, final, report = replay_until(rec, 16.0, seed)  # the first round's first seconds
     assert len(final.contacts) >= 10
     assert report.max_diff_s < 0.01 and not report.unmatched and not report.retracted
     # Every final contact shown but the last (its take-off may be too near the end).
@@ -378,12 +384,7 @@ def test_stream_pogo_window_runs_do_not_confirm_their_own_fit():
     seed = 104
     setup = random_pogo_setup(np.random.default_rng(seed))
     rec, _ = pogo_session(seed, fs_hz=100.0, setup=setup)
-    n = int(np.searchsorted(rec.t_s, 125.0))  # the first two rounds
-    part = Recording(rec.t_s[:n], rec.acc_mps2[:n], rec.gyr_dps[:n], fs_hz=rec.fs_hz)
-    sa = StreamAnalyzer("pogo", fs_hz=part.fs_hz)
-    feed(sa, part, seed)
-    final = sa.finish()
-    report = match_events(sa.events, final)
+    _, final, report = replay_until(rec, 125.0, seed)  # the first two rounds
     assert len(final.contacts) == 20
     assert report.max_diff_s < 0.01, report.max_diff_s
     assert not report.unmatched and not report.retracted and not report.missed
@@ -403,12 +404,7 @@ def test_stream_pogo_next_round_shown_at_once_after_steps_between():
     setup = random_pogo_setup(np.random.default_rng(seed))
     rec, truth = pogo_session(seed, fs_hz=200.0, setup=setup)
     start = truth["rounds"][1]["start_s"]
-    n = int(np.searchsorted(rec.t_s, start + 6.0))
-    part = Recording(rec.t_s[:n], rec.acc_mps2[:n], rec.gyr_dps[:n], fs_hz=rec.fs_hz)
-    sa = StreamAnalyzer("pogo", fs_hz=part.fs_hz)
-    feed(sa, part, seed)
-    final = sa.finish()
-    report = match_events(sa.events, final)
+    _, _, report = replay_until(rec, start + 6.0, seed)
     assert report.max_diff_s < 0.01 and not report.unmatched and not report.retracted
     second = [m for m in report.matches if m.final is not None and m.final.landing_s > start - 1]
     assert len(second) >= 8
@@ -427,12 +423,7 @@ def test_stream_pogo_a_longer_contact_is_checked_without_waiting():
     seed = 7
     setup = random_pogo_setup(np.random.default_rng(seed))
     rec, _ = pogo_session(seed, fs_hz=400.0, setup=setup)
-    n = int(np.searchsorted(rec.t_s, 66.0))
-    part = Recording(rec.t_s[:n], rec.acc_mps2[:n], rec.gyr_dps[:n], fs_hz=rec.fs_hz)
-    sa = StreamAnalyzer("pogo", fs_hz=part.fs_hz)
-    feed(sa, part, seed)
-    final = sa.finish()
-    report = match_events(sa.events, final)
+    _, _, report = replay_until(rec, 66.0, seed)
     assert report.max_diff_s < 0.01 and not report.unmatched and not report.retracted
     (m,) = [m for m in report.matches if m.final is not None and 64.2 < m.final.takeoff_s < 64.4]
     assert 1000.0 * (m.event.announced_at_s - m.final.takeoff_s) < 150.0
