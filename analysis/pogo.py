@@ -1006,6 +1006,14 @@ def contact_lift_g(
     return out
 
 
+def min_landing_speed_mps(settings: PogoSettings) -> float:
+    """How fast the sensor comes down into a landing at least, by the protocol (m/s): half
+    the body's landing speed after the shortest flight, ``g t_f / 2`` with ``t_f`` =
+    ``min_flight_s`` (0.2 m/s; the sensor's turn about the ball adds or takes up to
+    about 0.2 m/s, see :func:`landing_speed_mps`)."""
+    return 0.25 * GRAVITY_MPS2 * settings.min_flight_s
+
+
 def landing_speed_mps(
     t_s: np.ndarray,
     acc_mps2: np.ndarray,
@@ -1225,7 +1233,12 @@ class PogoAnalyzer:
         stretches outnumbered a first contact's; a burst of a take-off from standing
         (ball planted before it) starts none. When the stretches are shorter than three
         planted windows in all (one contact), they are cut into three pieces: the fit
-        needs three windows.
+        needs three windows. Candidates the sensor did not come down into
+        (:func:`landing_speed_mps` from the standing before, when there is one) are
+        take-off bursts, and start none: just after one the foot is caught up to the
+        body's speed and reads 1-2 g, which neither end test takes for a flight (the
+        early fit of synthetic seed 5 came out zero from two such stretches and one
+        contact's).
 
         Parameters
         ----------
@@ -1255,6 +1268,9 @@ class PogoAnalyzer:
                 fb_c = _ball_force(sc, bias, r)
             cand, _ = self._candidates(fb_c, sc, c0, c1)
             cand = cand[~self._planted_before(fb_c, sc, cand, offset)]
+            # A take-off burst is no landing: the sensor did not come down into it.
+            v_mps = landing_speed_mps(t_s, acc_mps2, gyr_dps, sc.time_of(cand), fs_hz=fs_hz)
+            cand = cand[~(v_mps > -min_landing_speed_mps(st))]
             inner = self._interiors(fb_c, sc, cand, offset, falls=True)
             if not len(inner):
                 break

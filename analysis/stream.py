@@ -96,13 +96,13 @@ import numpy as np
 
 from analysis.heel_raise import HeelRaiseAnalyzer, HeelRaiseResult, HeelRaiseSettings, Rep
 from analysis.pogo import (
-    GRAVITY_MPS2,
     Contact,
     PogoAnalyzer,
     PogoResult,
     PogoSettings,
     contact_lift_g,
     landing_speed_mps,
+    min_landing_speed_mps,
 )
 from analysis.prescriptions import TempoPrescription
 
@@ -913,7 +913,7 @@ class StreamAnalyzer:
             fs_hz=self.fs_hz,
             max_s=_EARLY_FALL_MAX_S,
         )
-        min_fall_mps = 0.25 * GRAVITY_MPS2 * self.pogo_settings.min_flight_s
+        min_fall_mps = min_landing_speed_mps(self.pogo_settings)
         out = []
         for (it, prev), lift, v in zip(fresh, lift_g, v_mps, strict=True):
             if not (lift >= _EARLY_MIN_LIFT_G and v <= -min_fall_mps):
