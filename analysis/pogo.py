@@ -1029,14 +1029,15 @@ def landing_speed_mps(
 
     A landing ends a fall: the body comes down at ``g t_f / 2`` (0.39 m/s after the
     shortest flight, 80 ms), and the foot with it. A take-off, or the push-off that
-    starts a round from standing, moves the sensor up or leaves it nearly at rest. Strapdown
-    integration from a stretch where the shoe stood still (:func:`~analysis.orientation.still_mask`)
-    tells the two apart without a lever arm: that stretch gives gravity (its mean specific
-    force: direction and size, which takes the accelerometer's scale and offset out too)
-    and the gyro's bias (its mean rate); the integrated rate turns each later sample's
-    specific force into the still stretch's axes, and the vertical part less gravity,
-    integrated, is the velocity. Only the sensor's speed about the ball (``omega x r``,
-    small in the late flight) separates it from the ball's.
+    starts a round from standing, moves the sensor up or leaves it nearly at rest.
+    Strapdown integration from a stretch where the shoe stood still
+    (:func:`~analysis.orientation.still_mask`) tells the two apart without a lever arm:
+    that stretch gives gravity (its mean specific force: direction and size, which takes
+    the accelerometer's scale and offset out too) and the gyro's bias (its mean rate);
+    the integrated rate turns each later sample's specific force into the still
+    stretch's axes, and the vertical part less gravity, integrated, is the velocity.
+    Only the sensor's speed about the ball (``omega x r``, small in the late flight)
+    separates it from the ball's.
 
     Synthetic hops, each bout's first three landings (seeds 0-11, 100 and 1000 Hz, 156):
     -2.98 to -0.41 m/s; 4 ms after a take-off: -0.50 to 1.03 m/s, after the push-off from

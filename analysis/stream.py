@@ -57,16 +57,17 @@ run with a strong sign cue set the reference axis, runs whose own cue is weak ta
 sign (``lateral_hint``); a run whose axis flips the reference's on a weak cue announces
 nothing, and a window whose axis disagrees is replaced by a reference run; pogo, a run's
 contacts are announced only if its lever arm agrees within ``_ARM_TOL_M`` with one that
-two runs agreed on (the second having seen contacts the first did not), and once a reference run has agreed too, window runs use that
-reference run's fit instead of fitting (``lever_arm_m``), which is most of their cost;
-such a window run whose new contact is 15 % longer or shorter than the recent ones,
-or which leaves a landing of the live round unexplained, is checked by a reference run
-first (a fit from a session's first few contacts can be some cm off), unless the
-window's own fit finds the same contact (within 5 ms). A
-reference run analyses the last ``reference_s`` of the buffer (240 s heel raise, 40 s
-pogo: all of it in a shorter session), at most every 10 % of that span, so its cost is a
-bounded fraction of a core; pogo's come between hops only when no take-off would wait
-for them (between rounds, as a rule), or when a window with landings finds no contact.
+two runs agreed on (the second having seen contacts the first did not), and once a
+reference run has agreed too, window runs use that reference run's fit instead of
+fitting (``lever_arm_m``), which is most of their cost; such a window run whose new
+contact is 15 % longer or shorter than the recent ones, or which leaves a landing of the
+live round unexplained, is checked by a reference run first (a fit from a session's
+first few contacts can be some cm off), unless the window's own fit finds the same
+contact (within 5 ms). A reference run analyses the last ``reference_s`` of the buffer
+(240 s heel raise, 40 s pogo: all of it in a shorter session), at most every 10 % of
+that span, so its cost is a bounded fraction of a core; pogo's come between hops only
+when no take-off would wait for them (between rounds, as a rule), or when a window with
+landings finds no contact.
 
 When does a run happen? At most every ``update_s`` of sensor time (1 s), and in between
 when a cheap test on the new samples says an event may just have ended, so that
@@ -861,12 +862,12 @@ class StreamAnalyzer:
         agree on the edges of a contact that is there (they read the same ball,
         planted). An own fit farther off rests on three 60 ms windows against the early
         fit's whole planted stretches, and was the wrong one wherever they disagreed
-        (seeds 0-7 at 200-1000 Hz: 10 first contacts held 0.25-0.7 s by it). Both can still take
-        a flight for a contact, landing at a take-off burst (synthetic seeds 4, 24, 29),
-        so each must also have held the body up, whatever the lever arm: the sensor's
-        mean specific force over it at least ``_EARLY_MIN_LIFT_G`` (:func:`contact_lift_g`);
-        and have ended a fall: the sensor coming down into the landing
-        (:func:`landing_speed_mps`, from the last still stretch within
+        (seeds 0-7 at 200-1000 Hz: 10 first contacts held 0.25-0.7 s by it). Both can
+        still take a flight for a contact, landing at a take-off burst (synthetic seeds
+        4, 24, 29), so each must also have held the body up, whatever the lever arm: the
+        sensor's mean specific force over it at least ``_EARLY_MIN_LIFT_G``
+        (:func:`contact_lift_g`); and have ended a fall: the sensor coming down into the
+        landing (:func:`landing_speed_mps`, from the last still stretch within
         ``_EARLY_FALL_MAX_S``)."""
         b = self._buf
         t, acc, gyr = b.t[lo : b.n], b.acc[lo : b.n], b.gyr[lo : b.n]
