@@ -28,7 +28,8 @@ Contract (tested in ``tests/test_live.py``):
 * **What counts as "complete".** Heel raise: ``end_s`` (the pitch back below 10 % of the
   excursion) at least ``margin_s`` before the newest sample; the rep's ``rest`` (which
   needs the next rep) and its set-level flags (``partial``, ``clean``) are only final in
-  ``finish()``. Pogo: the take-off at least ``margin_s`` before the newest sample.
+  ``finish()``. Pogo: the take-off at least ``margin_s`` (there at least 40 ms) before the
+  newest sample.
 * **Provisional contacts (pogo).** The batch analysis keeps only rounds of three hops in
   a row (``PogoSettings.min_round_contacts``); live runs use the same settings but with
   ``min_round_contacts=1``, so they also see a round's first two contacts. Those are
@@ -425,6 +426,10 @@ class StreamAnalyzer:
         arm (default 240 s heel raise, 40 s pogo; ``inf``: the whole buffer).
     margin_s : float
         An event is complete when it ended at least this long before the newest sample.
+        Pogo: at least half ``min_flight_s`` (40 ms), the span past a take-off in which
+        the batch analysis looks for the ball's rise: with less, a dip of the ball's
+        force in mid-contact at the end of a run's data passed for a take-off (a 300 ms
+        contact shown as 98 ms, 100 Hz; a take-off 43 ms early, 1 kHz).
     capacity_s : float
         Initial buffer size (it grows as needed).
     heel_raise_settings, pogo_settings : optional
@@ -478,9 +483,11 @@ class StreamAnalyzer:
         ref = DEFAULT_REFERENCE_S[exercise] if reference_s is None else reference_s
         self.reference_s = max(float(ref), self.window_s)
         self._lo_ref = 0
-        self.margin_s = float(margin_s)
         self.hr_settings = heel_raise_settings or HeelRaiseSettings()
         self.pogo_settings = pogo_settings or PogoSettings()
+        self.margin_s = float(margin_s)
+        if self.kind == "contact":  # (see margin_s above)
+            self.margin_s = max(self.margin_s, 0.5 * self.pogo_settings.min_flight_s)
         # Pogo: live runs keep every contact, also those not (yet) in a round of
         # min_round_contacts; the stream announces those as provisional and confirms or
         # retracts them (finish() keeps the batch analysis' settings).
