@@ -951,6 +951,23 @@ def _rises(
     return rise[np.cumsum(first) - 1]
 
 
+def _rate_integral(t_s: np.ndarray, gyr_dps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each sample's time step (s) and the running integral of the rate (rad, shape (n, 3)):
+    rotation vectors' differences give the turn from a span's start (the foot turns about
+    one axis, mostly: to a few degrees)."""
+    dt = np.diff(t_s, prepend=t_s[0] - (t_s[1] - t_s[0]))
+    return dt, np.cumsum(np.radians(gyr_dps) * dt[:, None], axis=0)
+
+
+def _span_samples(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The samples of the spans ``start[i]:stop[i]``, one after the other: the span each
+    belongs to and its index."""
+    cnt = stop - start
+    owner = np.repeat(np.arange(len(start)), cnt)
+    idx = start[owner] + np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    return owner, idx
+
+
 def contact_lift_g(
     t_s: np.ndarray,
     acc_mps2: np.ndarray,
@@ -990,14 +1007,9 @@ def contact_lift_g(
     ok = b - a >= 2
     if not ok.any() or len(t_s) < 2:
         return out
-    # Running integral of the rate (rad): rotation vectors' differences give the turn from
-    # a span's start (the foot turns about one axis, mostly: to a few degrees).
-    dt = np.diff(t_s, prepend=t_s[0] - (t_s[1] - t_s[0]))
-    phi = np.cumsum(np.radians(gyr_dps) * dt[:, None], axis=0)
+    dt, phi = _rate_integral(t_s, gyr_dps)
     a, b = a[ok], b[ok]
-    cnt = b - a
-    owner = np.repeat(np.arange(len(a)), cnt)
-    idx = a[owner] + np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    owner, idx = _span_samples(a, b)
     f = _since_centre(None, 1.0, idx, a[owner], phi=phi).apply(acc_mps2[idx])
     mean = np.zeros((len(a), 3))
     np.add.at(mean, owner, f * dt[idx, None])
@@ -1089,11 +1101,8 @@ def landing_speed_mps(
     bias_rps = np.radians((gyr_c[s + 1] - gyr_c[s0]) / (s + 1 - s0)[:, None])
     g_mps2 = np.linalg.norm(g_vec, axis=1)
     up = g_vec / g_mps2[:, None]
-    dt = np.diff(t_s, prepend=t_s[0] - (t_s[1] - t_s[0]))
-    phi = np.cumsum(np.radians(gyr_dps) * dt[:, None], axis=0)
-    cnt = end - s + 1
-    owner = np.repeat(np.arange(len(s)), cnt)
-    idx = s[owner] + np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    dt, phi = _rate_integral(t_s, gyr_dps)
+    owner, idx = _span_samples(s, end + 1)
     turn = phi[idx] - phi[s[owner]] - bias_rps[owner] * (t_s[idx] - t_s[s[owner]])[:, None]
     f = Rotation.from_rotvec(turn).apply(acc_mps2[idx])
     a_up = (f * up[owner]).sum(axis=1) - g_mps2[owner]

@@ -368,6 +368,16 @@ def match_events(
     return MatchReport(tuple(matches), missed, tuple(retracted))
 
 
+def _finds(res: PogoResult, c: Contact) -> bool:
+    """Pogo: does a run find contact ``c`` too, landing and take-off within
+    ``_EARLY_AGREE_S``? (Two fits some cm apart agree on the edges of a contact that is
+    there.)"""
+    land = np.array([x.landing_s for x in res.contacts])
+    take = np.array([x.takeoff_s for x in res.contacts])
+    d = np.maximum(np.abs(land - c.landing_s), np.abs(take - c.takeoff_s))
+    return bool((d <= _EARLY_AGREE_S).any())
+
+
 def _within(contact_ms: float | None, ref_ms: float, ratios: tuple[float, float]) -> bool:
     """Pogo: a contact time (ms) within ``ratios`` (low, high) of ``ref_ms``."""
     lo, hi = ratios
@@ -899,11 +909,8 @@ class StreamAnalyzer:
             self.analysis_cpu_s += time.thread_time() - c0
             self.runs += 1
         own = np.asarray(res.lever_arm_m, dtype=np.float64)
-        if 0.0 < float(np.linalg.norm(own)) and float(np.linalg.norm(own - r)) <= _ARM_TOL_M:
-            land = np.array([c.landing_s for c in res.contacts])
-            take = np.array([c.takeoff_s for c in res.contacts])
-        else:  # no fit of its own (fewer than three windows), or not the same fit
-            land = take = None
+        # (No fit of its own, fewer than three windows, or not the same fit: no check.)
+        same_fit = 0.0 < float(np.linalg.norm(own)) and float(np.linalg.norm(own - r)) <= _ARM_TOL_M
         fresh = self._fresh(er, lo, now)
         if not fresh:
             return []
@@ -926,11 +933,7 @@ class StreamAnalyzer:
         for (it, prev), lift, v in zip(fresh, lift_g, v_mps, strict=True):
             if not (lift >= _EARLY_MIN_LIFT_G and v <= -min_fall_mps):
                 break  # (nor any later one: it would hide this contact for good)
-            if land is None:
-                out.append((it, prev))
-                continue
-            d = np.maximum(np.abs(land - it.landing_s), np.abs(take - it.takeoff_s))
-            if not (d <= _EARLY_AGREE_S).any():
+            if same_fit and not _finds(res, it):
                 break  # (nor any later one: it would hide this contact for good)
             out.append((it, prev))
         return out
@@ -1324,14 +1327,7 @@ class StreamAnalyzer:
             self.runs += 1
         if not 0.0 < float(np.linalg.norm(own.lever_arm_m)) <= _MAX_ARM_M:
             return False
-        land = np.array([c.landing_s for c in own.contacts])
-        take = np.array([c.takeoff_s for c in own.contacts])
-        return all(
-            (
-                np.maximum(np.abs(land - c.landing_s), np.abs(take - c.takeoff_s)) <= _EARLY_AGREE_S
-            ).any()
-            for c in mine
-        )
+        return all(_finds(own, c) for c in mine)
 
     def _in_rounds(self, res: PogoResult) -> bool:
         """Pogo: the run found contacts in a round (``min_round_contacts`` in a row): the
