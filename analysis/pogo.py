@@ -1026,6 +1026,38 @@ def min_landing_speed_mps(settings: PogoSettings) -> float:
     return 0.25 * GRAVITY_MPS2 * settings.min_flight_s
 
 
+def _still_before(
+    t_s: np.ndarray,
+    acc_mps2: np.ndarray,
+    gyr_dps: np.ndarray,
+    end: np.ndarray,
+    *,
+    fs_hz: float,
+    max_s: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The shoe's last still stretch (:func:`~analysis.orientation.still_mask`) at or
+    before each sample ``end``, at most ``max_s`` before it: its last sample (-1 where
+    there is none), and the means over the still window ending there, gravity (the
+    specific force, m/s^2, shape (k, 3), sensor axes) and the gyro's bias (rad/s, shape
+    (k, 3)); NaN rows where there is none."""
+    n = len(t_s)
+    sig = UniformSignal(float(t_s[0]), fs_hz, acc_mps2, gyr_dps, np.ones(n, bool))
+    still = still_mask(sig)
+    last = np.maximum.accumulate(np.where(still, np.arange(n), -1))
+    s = last[end]
+    s = np.where((s >= 0) & (t_s[end] - t_s[np.maximum(s, 0)] <= max_s), s, -1)
+    w = max(2, int(round(StillSettings().window_s * fs_hz)))
+    s1 = np.maximum(s, 0) + 1
+    s0 = np.maximum(s1 - w, 0)
+    acc_c = np.concatenate([np.zeros((1, 3)), np.cumsum(acc_mps2, axis=0)])
+    gyr_c = np.concatenate([np.zeros((1, 3)), np.cumsum(gyr_dps, axis=0)])
+    g_vec = (acc_c[s1] - acc_c[s0]) / (s1 - s0)[:, None]
+    bias_rps = np.radians((gyr_c[s1] - gyr_c[s0]) / (s1 - s0)[:, None])
+    g_vec[s < 0] = np.nan
+    bias_rps[s < 0] = np.nan
+    return s, g_vec, bias_rps
+
+
 def landing_speed_mps(
     t_s: np.ndarray,
     acc_mps2: np.ndarray,
@@ -1082,23 +1114,12 @@ def landing_speed_mps(
     n = len(t_s)
     if n < 3 or not len(landing_s):
         return out
-    sig = UniformSignal(float(t_s[0]), fs_hz, acc_mps2, gyr_dps, np.ones(n, bool))
-    still = still_mask(sig)
-    last = np.maximum.accumulate(np.where(still, np.arange(n), -1))
     end = np.minimum(np.searchsorted(t_s, landing_s - before_s), n - 1)
-    s = last[end]
+    s, g_vec, bias_rps = _still_before(t_s, acc_mps2, gyr_dps, end, fs_hz=fs_hz, max_s=max_s)
     ok = (s >= 0) & (landing_s - before_s <= t_s[end] + 2.0 / fs_hz)
-    ok &= t_s[end] - t_s[np.maximum(s, 0)] <= max_s
     if not ok.any():
         return out
-    s, end = s[ok], end[ok]
-    # Gravity and the gyro's bias: means over the still window ending at s.
-    w = max(2, int(round(StillSettings().window_s * fs_hz)))
-    s0 = np.maximum(s - w + 1, 0)
-    acc_c = np.concatenate([np.zeros((1, 3)), np.cumsum(acc_mps2, axis=0)])
-    gyr_c = np.concatenate([np.zeros((1, 3)), np.cumsum(gyr_dps, axis=0)])
-    g_vec = (acc_c[s + 1] - acc_c[s0]) / (s + 1 - s0)[:, None]
-    bias_rps = np.radians((gyr_c[s + 1] - gyr_c[s0]) / (s + 1 - s0)[:, None])
+    s, end, g_vec, bias_rps = s[ok], end[ok], g_vec[ok], bias_rps[ok]
     g_mps2 = np.linalg.norm(g_vec, axis=1)
     up = g_vec / g_mps2[:, None]
     dt, phi = _rate_integral(t_s, gyr_dps)
@@ -1110,6 +1131,91 @@ def landing_speed_mps(
     np.add.at(v, owner, a_up * dt[idx])
     out[ok] = v
     return out
+
+
+def _gravity_dirs(sig: UniformSignal, max_s: float) -> np.ndarray:
+    """Gravity's direction (up; unit vectors in the sensor's axes, shape (n, 3)) at every
+    sample, from the shoe's last still stretch before it (:func:`_still_before`, at most
+    ``max_s`` before): that stretch's mean specific force, turned into the sample's axes by
+    the rate integrated since, less the stretch's bias (as :func:`landing_speed_mps`). NaN
+    rows where there is none."""
+    idx = np.arange(sig.n)
+    t = sig.t_s
+    s, g_vec, bias_rps = _still_before(
+        t, sig.acc_mps2, sig.gyr_dps, idx, fs_hz=sig.fs_hz, max_s=max_s
+    )
+    out = np.full((sig.n, 3), np.nan)
+    ok = s >= 0
+    if not ok.any():
+        return out
+    _, phi = _rate_integral(t, sig.gyr_dps)
+    i, s = idx[ok], s[ok]
+    turn = phi[i] - phi[s] - bias_rps[ok] * (t[i] - t[s])[:, None]
+    up = g_vec[ok] / np.linalg.norm(g_vec[ok], axis=1, keepdims=True)
+    out[ok] = Rotation.from_rotvec(turn).inv().apply(up)
+    return out
+
+
+def _arm_across_gravity(
+    sig: UniformSignal,
+    w_rps: np.ndarray,
+    alpha: np.ndarray,
+    idx: np.ndarray,
+    up: np.ndarray,
+    min_ratio: float = 0.05,
+) -> tuple[np.ndarray, float]:
+    """Lever arm (m, sensor axes) and planted offset (m/s^2) from samples where the ball is
+    planted and gravity's direction is known.
+
+    At a planted ball ``f - K r`` is gravity, plus the sole's compression along it; across
+    gravity, ``P_u (f - K r) = 0``: two equations per sample, linear in ``r``. With no
+    gravity of its own per window (:func:`fit_lever_arm`) the fit also reads the steady
+    part of the foot's turn: through a contact the foot's angular acceleration stays near
+    100 rad/s^2 (2 g at 20 cm), which a window's own gravity takes up as a tilt, leaving
+    only its changes (over the 40 ms, 4 samples, that one contact gives at 100 Hz, a
+    tenth of it).
+
+    The foot turns about its lateral axis, and in a turn about one axis every point of
+    the axis through the ball is as planted as the ball: the motion does not tell them
+    apart along it, only the foot's roll and yaw do. Over one or two contacts that is the
+    least determined direction of the fit by far: 238 fits over the first three contacts
+    of synthetic seeds 0-40 at 100 Hz had their smallest singular direction within about
+    10 degrees of the lateral axis, and its singular value under 2 % of the largest in
+    60 % of them. The contacts found barely depend on it (the ball's force changes little
+    along it), so when its singular value is under ``min_ratio`` of the largest, ``r`` is
+    taken in the plane through the ball across it: the sensor is on the shoe, within
+    about half its width (5 cm) of that plane. (Those fits against the true mounting:
+    under 2 %, a free fit was off by up to 3 m and the planar one by up to 13 cm; at
+    2-5 %, by up to 21 cm and 8 cm; above 5 %, by up to 2.5 cm and 11 cm.)
+
+    Parameters
+    ----------
+    sig : UniformSignal
+    w_rps, alpha : ndarray, shape (n, 3)
+        Bias-free rate (rad/s) and its derivative (rad/s^2), over ``sig``.
+    idx : ndarray of int, shape (k,)
+        Samples where the ball is planted.
+    up : ndarray, shape (k, 3)
+        Gravity's direction there (unit, sensor axes).
+    min_ratio : float
+        Smallest singular value, relative to the largest, of a direction the fit takes
+        from the data.
+
+    Returns
+    -------
+    r : ndarray, shape (3,)
+    offset : float
+        The ball's mean specific force along gravity in excess of 1 g (m/s^2).
+    """
+    f = sig.acc_mps2[idx]
+    k = _skew_terms(w_rps[idx], alpha[idx])
+    across = np.eye(3)[None] - up[:, :, None] * up[:, None, :]
+    u, sv, vt = np.linalg.svd((across @ k).reshape(-1, 3), full_matrices=False)
+    b = np.einsum("nij,nj->ni", across, f).reshape(-1)
+    m = 3 if sv[2] >= min_ratio * sv[0] else 2
+    r = vt[:m].T @ ((u[:, :m].T @ b) / sv[:m])
+    offset = float(np.mean(np.einsum("ni,ni->n", up, f - k @ r)) - GRAVITY_MPS2)
+    return r, offset
 
 
 class PogoAnalyzer:
@@ -1222,6 +1328,7 @@ class PogoAnalyzer:
         *,
         fs_hz: float,
         passes: int = 2,
+        still_max_s: float = 3.0,
     ) -> tuple[np.ndarray, float]:
         """The lever arm (m, sensor axes) and planted offset (m/s^2) from the planted
         stretches of a session's first one or two contacts, for a live view before a fit
@@ -1231,24 +1338,40 @@ class PogoAnalyzer:
         candidate, and needs at least three (landings and take-off bursts mixed): two
         contacts' worth of windows fit a point some cm to tens of cm off, and one none.
         But the ball stays planted through the whole contact, and the foot turns about it
-        most in the push-off: here each candidate's planted stretch (from the planted
-        window's start to 20 ms before the ball's force first leaves 1 g by 1 g, see
-        ``_interiors``) is cut into pieces of the planted window's length (each with its
-        own gravity, as in :func:`fit_lever_arm`) and ``r`` fitted over them all. The
-        stretches are read first on the sensor's own specific force (ending them early,
-        where the foot's rotation moves it: what is left is still planted), then on the
-        ball's with the first pass's ``r``. No rate delay is fitted. A stretch also ends
-        where the force falls below 1 g by ``departure_g``: after a take-off burst the
-        foot flies (about 0 g), which the burst test alone takes for planted, and such
-        stretches outnumbered a first contact's; a burst of a take-off from standing
-        (ball planted before it) starts none. When the stretches are shorter than three
-        planted windows in all (one contact), they are cut into three pieces: the fit
-        needs three windows. Candidates the sensor did not come down into
-        (:func:`landing_speed_mps` from the standing before, when there is one) are
-        take-off bursts, and start none: just after one the foot is caught up to the
-        body's speed and reads 1-2 g, which neither end test takes for a flight (the
-        early fit of synthetic seed 5 came out zero from two such stretches and one
-        contact's).
+        most in the push-off: here ``r`` is fitted over each candidate's planted stretch
+        (from the planted window's start to 20 ms before the ball's force first leaves 1 g
+        by 1 g, see ``_interiors``). The stretches are read first on the sensor's own
+        specific force (ending them early, where the foot's rotation moves it: what is
+        left is still planted; at the heel, where the push-off's angular acceleration
+        alone reads 2 g, that is only the 40 ms the planted window always gives), then on
+        the ball's with the first pass's ``r``, which runs them on through the push-off.
+        No rate delay is fitted. A stretch also ends where the force falls below 1 g by
+        ``departure_g``: after a take-off burst the foot flies (about 0 g), which the
+        burst test alone takes for planted, and such stretches outnumbered a first
+        contact's; a burst of a take-off from standing (ball planted before it) starts
+        none. Candidates the sensor did not come down into (:func:`landing_speed_mps`
+        from the standing before, when there is one) are take-off bursts, and start none:
+        just after one the foot is caught up to the body's speed and reads 1-2 g, which
+        neither end test takes for a flight (the early fit of synthetic seed 5 came out
+        zero from two such stretches and one contact's).
+
+        Where the shoe stood still within ``still_max_s`` before (the live view shows an
+        early contact only then: its landing speed is read from there), that standing
+        gives gravity's direction at every sample (:func:`_gravity_dirs`), and ``r`` is
+        fitted across gravity, in the plane across the foot's turning axis unless the
+        foot's roll and yaw tell the component along it (:func:`_arm_across_gravity`).
+        One contact is enough. Synthetic first contacts at 100 Hz (seeds 0-40), against
+        the true mounting: the first pass's stretch, 4-23 samples, fits ``r`` to 1.5 cm
+        across the axis (median; at most 12 cm), close enough for the ball's force to run
+        the stretch on through the push-off, and the second pass to 1.1 cm (at most 6 cm;
+        3.6 cm, at most 7.5 cm, with the component along the axis).
+        Else each stretch is cut into pieces of the planted window's length, each with
+        its own gravity, and fitted as in :func:`fit_lever_arm` (three pieces at least:
+        the fit needs three windows). That needs longer stretches (4 samples gave
+        nothing, and the first contact waited 0.5-1.5 s for the second at 100 Hz), and
+        its component along the turning axis, which the windows barely determine, can run
+        beyond a shoe's reach (synthetic seed 4 at 400 Hz: 29 cm, 17 cm off along the
+        axis and 2 cm across).
 
         Parameters
         ----------
@@ -1256,6 +1379,9 @@ class PogoAnalyzer:
             As for :meth:`analyze` (the samples up to now).
         passes : int
             Fits, each on the stretches the previous one's ``r`` gives.
+        still_max_s : float
+            Farthest the standing may lie before a stretch, s (as for
+            :func:`landing_speed_mps`).
 
         Returns
         -------
@@ -1273,6 +1399,7 @@ class PogoAnalyzer:
         piece = max(3, c1 - c0)
         r, offset = np.zeros(3), 0.0
         fb_c = np.linalg.norm(sc.acc_mps2, axis=1)
+        up = _gravity_dirs(sc, still_max_s)
         for k in range(passes):
             if k:
                 fb_c = _ball_force(sc, bias, r)
@@ -1284,6 +1411,13 @@ class PogoAnalyzer:
             inner = self._interiors(fb_c, sc, cand, offset, falls=True)
             if not len(inner):
                 break
+            # Where the standing before the round gives gravity's direction: every
+            # planted sample, fitted across it.
+            _, idx = _span_samples(inner[:, 0], inner[:, 1])
+            idx = idx[sc.valid[idx] & np.isfinite(up[idx, 0])]
+            if len(idx) >= 3:
+                r, offset = _arm_across_gravity(sc, w_c, alpha_c, idx, up[idx])
+                continue
             # Each stretch in m pieces of about the planted window's length, or shorter
             # so that there are three (the fit's least: one contact's stretch is only
             # about two planted windows long).
