@@ -1474,7 +1474,20 @@ class PogoAnalyzer:
         level = GRAVITY_MPS2 + offset
         dep = st.departure_g * GRAVITY_MPS2
         far = np.flatnonzero((fb > level + dep) | (fb < level - dep))
+        # A departure leaves the planted level: 10-30 ms before its excursion starts
+        # (where the edge below reads the level it leaves), the ball's force is within
+        # departure_g of it. An excursion that starts off that level is the shoe's
+        # ringing after a hard landing, not a take-off: where the planted ball's vertical
+        # force swings past 0 g, |f_ball| reads it rectified, averages well over 1 g and
+        # "rises" 5 mm within 40 ms (synthetic seed 67 at 100 Hz: a 33 Hz ringing of
+        # +-1.5 g 70-110 ms after 7-15 g impacts, on samples every third of its period).
         far = far[_rises(fb, far, level, fs, 0.5 * st.min_flight_s) >= st.min_rise_m]
+        first = np.diff(far, prepend=-2) > 1  # lifting excursions are whole excursions
+        exc0 = far[first]
+        b0 = np.maximum(exc0 - int(round(0.03 * fs)), 0)
+        b1 = np.maximum(b0 + 1, exc0 - int(round(0.01 * fs)))
+        from_level = np.abs(_window_means(fb, b0, b1) - level) < dep if len(exc0) else first
+        far = far[from_level[np.cumsum(first) - 1]]
         j = _next_at_or_after(far, p + w1)
         leaves = j <= np.minimum(n - 1, p + max_c)
         j = np.where(leaves, j, np.minimum(p + w1, n - 1))

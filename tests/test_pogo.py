@@ -107,8 +107,9 @@ def test_hard_ten_five_contacts_found_at_100_hz():
     """At 100 Hz the shoe's ringing after hard 10/5 landings (aliased, the sensor's
     filter at 25 Hz) leaves the planted window's mean force along gravity up to 0.33 g
     off 1 g in its six samples; the 1 g check allows two standard errors of that mean.
-    Every contact is found. Two of the 30 have their take-off placed 65-70 ms early (in
-    the ringing), which the closing note reports; the rest are within two samples."""
+    Every contact is found, and every take-off placed at the ball's departure from its
+    planted level, not at an excursion of the ringing that starts off it (two of the 30
+    were placed 65-70 ms early there)."""
     seed = 107010
     setup = random_pogo_setup(np.random.default_rng(seed), "ten-five")
     rec, truth = pogo_session(seed, 100.0, setup=setup, mounting="lateral", packet_loss=0.005)
@@ -117,7 +118,28 @@ def test_hard_ten_five_contacts_found_at_100_hz():
     assert extra == 0 and missed == 0 and len(pairs) == len(truth["contacts"])
     err_ms = np.abs([(c.contact_ms - t["contact_ms"]) for c, t in pairs])
     assert np.median(err_ms) <= 8.0  # the 100 Hz target
-    assert np.count_nonzero(err_ms > 20.0) <= 2
+    assert err_ms.max() <= 20.0
+
+
+def test_ringing_after_hard_landings_is_no_take_off():
+    """Replay seed 67 at 100 Hz (10/5, sensor at the heel): the shoe rings at 33 Hz after
+    7-17 g impacts, +-1.5 g at the planted ball 70-110 ms after them; where its vertical
+    force swings past 0 g, |f_ball| reads it rectified and seemed to lift the ball 5-8 mm.
+    Taken for take-offs, those excursions left three contacts of the first round without
+    a take-off edge (and the round split into pieces too short to count: 12 of 20 contacts
+    found) and put one take-off 114 ms early. The ball leaves its planted level, and an
+    excursion of the ringing starts off it."""
+    setup = random_pogo_setup(np.random.default_rng(67))
+    rec, truth = pogo_session(67, 100.0, setup=setup)
+    res = analyze_pogo(rec.t_s, rec.acc_mps2, rec.gyr_dps, fs_hz=rec.fs_hz)
+    pairs, extra, missed = _match(res, truth)
+    assert extra == 0
+    first = [t for t in truth["contacts"] if t["round"] == 0]
+    assert sum(t["round"] == 0 for _, t in pairs) == len(first) == 10
+    # One landing of the second round (76.87 s) fails the planted-window test: left alone.
+    assert missed <= 1
+    err_ms = np.abs([1e3 * (c.takeoff_s - t["takeoff_s"]) for c, t in pairs])
+    assert err_ms.max() <= 10.0  # one sample at 100 Hz
 
 
 def _phase_delay_s(cutoff_hz: float, f_hz: float = 8.0) -> float:
