@@ -1600,7 +1600,8 @@ class StreamAnalyzer:
         landing by one contact time is not; see also :meth:`_reanchor_impacts`); runs are
         due at the landing plus the last contact time plus ``margin_s`` and 10 ms (the
         take-off edge must be in the buffer), then every ``fast_update_s`` for 300 ms or
-        until that contact is announced. An earlier landing's runs still to come are kept
+        until that contact is announced; before any contact was shown, from the landing
+        plus ``min_contact_s`` on. An earlier landing's runs still to come are kept
         (an impact taken for a landing may be a slap or a burst in the same contact).
         """
         thr = self.pogo_settings.min_impact_g * 9.80665
@@ -1620,13 +1621,18 @@ class StreamAnalyzer:
         self._impact_t = t_land
         self._landing_from = t_land + quiet
         due = t_land + self._contact_s + self.margin_s + 0.01
-        earlier = [x for x in self._pending_runs if x < due]
         # The take-off may come earlier or later than the last contact time says (the
         # impact may precede the landing, contacts vary from hop to hop, and the impact
         # may be a burst or a slap in the contact): runs every fast_update_s for 300 ms.
-        steps = np.arange(int(np.floor(0.3 / self.fast_update_s)) + 1) * self.fast_update_s
-        self._pending_runs = earlier + [due + float(d) for d in steps]
-        self._due_from = min(self._due_from, due)
+        # Before any contact was shown there is no last contact time: the runs start
+        # where the shortest contact would be over (a first contact of 160 ms waited
+        # for the runs after 250 ms, and was shown 150-180 ms after its take-off).
+        lead = 0.0 if self.events else self._contact_s - self.pogo_settings.min_contact_s
+        first = due - lead
+        earlier = [x for x in self._pending_runs if x < first]
+        n = int(np.floor((0.3 + lead) / self.fast_update_s)) + 1
+        self._pending_runs = earlier + [first + float(d) for d in np.arange(n) * self.fast_update_s]
+        self._due_from = min(self._due_from, first)
 
     def _reanchor_impacts(self, takeoff_s: float) -> None:
         """Pogo: after a contact is announced, the next impact past its take-off plus the
