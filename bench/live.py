@@ -154,7 +154,7 @@ def report(r: dict, duration_s: float, rate_hz: int) -> None:
     kind = "reps" if res.exercise == "heel-raise" else "contacts"
     print(
         f"\n{'sensor':<7} {'formed':>9} {'saved':>9} {'lost':>5} {'pkts lost':>9} "
-        f"{kind + ' live':>10} {'final':>6} {'agree 1ms':>9} {'lat med ms':>10} "
+        f"{kind + ' live':>10} {'final':>6} {'agree 1ms':>9} {'diff ms':>7} {'lat med ms':>10} "
         f"{'lat max ms':>10} {'> 150 ms':>8} {'retracted':>9} {'runs':>5} {'run ms':>6}"
     )
     formed_by_name = {name: s["samples_formed"] for name, s in emu["sensors"].items()}
@@ -182,7 +182,7 @@ def report(r: dict, duration_s: float, rate_hz: int) -> None:
         missed += len(sr.match.missed)
         print(
             f"{side:<7} {formed:>9} {saved:>9} {lost:>5} {sr.summary.packets_lost:>9} "
-            f"{len(sr.match.matches):>10} {len(final):>6} {str(sr.match.agrees(1e-3)):>9} "
+            f"{len(sr.match.matches):>10} {len(final):>6} {str(sr.match.agrees(1e-3)):>9} {1e3 * sr.match.max_diff_s:>7.2f} "
             f"{np.median(lat) if len(lat) else float('nan'):>10.0f} "
             f"{lat.max() if len(lat) else float('nan'):>10.0f} "
             f"{int(np.count_nonzero(lat > 150)):>8} {n_retracted:>9} {sr.analysis_runs:>5} "
