@@ -760,8 +760,17 @@ class StreamAnalyzer:
         if self.kind == "contact" and trusted and self._early and lo <= self._lo_ref:
             self._settle_early(res, lo, now, out)
             fresh = self._fresh(res, lo, now)
-        elif self.kind == "contact" and not trusted and self._ref_arm is None and landings:
-            # No fit yet (a session's first contacts): the early fit's, shown provisionally.
+        elif (
+            self.kind == "contact"
+            and not trusted
+            and (self._ref_arm is None or self._cand_arm is not None)
+            and landings
+        ):
+            # No fit yet (a session's first contacts), or none window runs may use (a
+            # candidate pending, often from a reference run over the rest and steps
+            # between rounds, and a new round's first impacts too few for a fit of their
+            # own: 0.5-1.9 s waits): the early fit's, shown provisionally. The athlete
+            # stood before the round, so its checks (lift, landing speed) hold there too.
             fresh = self._early_contacts(res, lo, now)
             early = bool(fresh)
         self.last_result = res
@@ -868,8 +877,9 @@ class StreamAnalyzer:
         del self._recent_contact_ms[:-_RECENT_N]
 
     def _early_contacts(self, res: PogoResult, lo: int, now: float) -> list:
-        """Pogo: before any fit is trusted, the contacts to show (provisionally) from an
-        early fit of the lever arm, as :meth:`_fresh` gives them.
+        """Pogo: before any fit is trusted (or while a candidate keeps window runs from
+        the reference run's fit), the contacts to show (provisionally) from an early fit
+        of the lever arm, as :meth:`_fresh` gives them.
 
         A run's own fit needs three landing windows, and from two contacts' worth it can
         be tens of cm off (then a take-off found 70 ms early, or a contact run on into the

@@ -422,24 +422,26 @@ def test_stream_pogo_same_contacts_again_confirm_no_fit(seed, until_s):
     assert len(report.missed) <= 1  # (the last take-off may be too near the end)
 
 
-def test_stream_pogo_next_round_shown_at_once_after_steps_between():
+@pytest.mark.parametrize("seed, fs_hz", [(105, 200.0), (5, 100.0), (112, 400.0)])
+def test_stream_pogo_next_round_shown_at_once_after_steps_between(seed, fs_hz):
     """Between rounds the athlete rests, shifts weight and walks. A reference run over
     the first round's end and those steps fitted an arm 12 cm from the reference but
     found the round's contacts just as shown; as a candidate it kept window runs from
     the reference fit until a run confirmed one or the other, which needs a round, and
     the next round's first two contacts waited for its third (held-out seed 105: 1.08
-    and 0.57 s at 200 Hz). A fit that changes nothing shown is no candidate: they are
+    and 0.57 s at 200 Hz). A fit that changes nothing shown is no candidate. One that
+    does (seeds 5 and 112: 1.87 and 0.98 s) leaves the round's first contacts to the
+    early fit, as at a session's start: the athlete stood before the round. They are
     shown within 150 ms of their take-off, as the final analysis has them."""
     from imu.synth.hops import pogo_session, random_pogo_setup
 
-    seed = 105
     setup = random_pogo_setup(np.random.default_rng(seed))
-    rec, truth = pogo_session(seed, fs_hz=200.0, setup=setup)
+    rec, truth = pogo_session(seed, fs_hz=fs_hz, setup=setup)
     start = truth["rounds"][1]["start_s"]
     _, _, report = replay_until(rec, start + 6.0, seed)
     assert report.max_diff_s < 0.01 and not report.unmatched and not report.retracted
     second = [m for m in report.matches if m.final is not None and m.final.landing_s > start - 1]
-    assert len(second) >= 8
+    assert len(second) >= 5
     latency_ms = [1000.0 * (m.event.announced_at_s - m.final.takeoff_s) for m in second[:2]]
     assert max(latency_ms) < 150.0, latency_ms
 
