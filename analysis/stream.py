@@ -900,28 +900,12 @@ class StreamAnalyzer:
         (:func:`contact_lift_g`); and have ended a fall: the sensor coming down into the
         landing (:func:`landing_speed_mps`, from the last still stretch within
         ``_EARLY_FALL_MAX_S``)."""
+        early = self._early_fit(lo, _MAX_ARM_M)
+        if early is None:
+            return []
+        r, er = early
         b = self._buf
         t, acc, gyr = b.t[lo : b.n], b.acc[lo : b.n], b.gyr[lo : b.n]
-        an = PogoAnalyzer(self._live_pogo_settings)
-        c0 = time.thread_time()
-        try:
-            r, offset = an.early_lever_arm(t, acc, gyr, fs_hz=self.fs_hz)
-            if not 0.0 < float(np.linalg.norm(r)) <= _MAX_ARM_M:
-                return []
-            er = an.analyze(
-                t,
-                acc,
-                gyr,
-                fs_hz=self.fs_hz,
-                body_mass_kg=self.body_mass_kg,
-                lever_arm_m=r,
-                planted_offset_mps2=offset,
-            )
-        except Exception:  # as in _run: a live run never stops the stream
-            return []
-        finally:
-            self.analysis_cpu_s += time.thread_time() - c0
-            self.runs += 1
         own = np.asarray(res.lever_arm_m, dtype=np.float64)
         # (No fit of its own, fewer than three windows, or not the same fit: no check.)
         same_fit = 0.0 < float(np.linalg.norm(own)) and float(np.linalg.norm(own - r)) <= _ARM_TOL_M
@@ -1387,22 +1371,40 @@ class StreamAnalyzer:
         mine = [c for c in res.contacts if c.landing_s >= w0 and c.takeoff_s <= now - self.margin_s]
         if not mine:
             return False
+        early = self._early_fit(lo)
+        if early is None:
+            return False
+        er = early[1]
+        return bool(er.contacts) and all(_finds(er, c) for c in mine)
+
+    def _early_fit(self, lo: int, max_arm_m: float = np.inf):
+        """Pogo: the window from ``lo`` analysed with the early fit of the lever arm
+        (:meth:`~analysis.pogo.PogoAnalyzer.early_lever_arm`), as (r, result); None when
+        that fit found no planted stretch or lies beyond ``max_arm_m`` (m), or the
+        analysis failed."""
+        b = self._buf
         t, acc, gyr = b.t[lo : b.n], b.acc[lo : b.n], b.gyr[lo : b.n]
         an = PogoAnalyzer(self._live_pogo_settings)
         c0 = time.thread_time()
         try:
             r, offset = an.early_lever_arm(t, acc, gyr, fs_hz=self.fs_hz)
-            if not float(np.linalg.norm(r)) > 0.0:
-                return False
+            if not 0.0 < float(np.linalg.norm(r)) <= max_arm_m:
+                return None
             er = an.analyze(
-                t, acc, gyr, fs_hz=self.fs_hz, lever_arm_m=r, planted_offset_mps2=offset
+                t,
+                acc,
+                gyr,
+                fs_hz=self.fs_hz,
+                body_mass_kg=self.body_mass_kg,
+                lever_arm_m=r,
+                planted_offset_mps2=offset,
             )
         except Exception:  # as in _run: a live run never stops the stream
-            return False
+            return None
         finally:
             self.analysis_cpu_s += time.thread_time() - c0
             self.runs += 1
-        return bool(er.contacts) and all(_finds(er, c) for c in mine)
+        return r, er
 
     def _fixed_run(self, lo: int):
         """Pogo: the window from ``lo`` analysed with the reference run's fit, as
