@@ -1173,7 +1173,7 @@ class StreamAnalyzer:
                 # 100 Hz, a third round's push-off shown as a contact, 3.95 m/s^2
                 # against 0.85). The contacts are those of the fit it confirmed, which
                 # window runs use from now on.
-                own = self._fixed_run(lo)
+                own = self._extra_run(lo, fixed=True)
                 if own is not None:
                     res, an = own
             return res, an, lo, True
@@ -1236,8 +1236,7 @@ class StreamAnalyzer:
         0.55-1.1 s: held-out seed 105 at 1 kHz.)"""
         w0 = float(self._buf.t[lo]) + (0.0 if lo == 0 else _LEAD_S)
         end = now - self.margin_s
-        mine = [(c.landing_s, c.takeoff_s) for c in res.contacts]
-        mine = [(a, b) for a, b in mine if a >= w0 and b <= end]
+        mine = [(c.landing_s, c.takeoff_s) for c in self._complete(res, lo, now)]
         shown = [
             (e.start_s, e.end_s)
             for e in self.events
@@ -1301,7 +1300,7 @@ class StreamAnalyzer:
             if e.status == "confirmed":  # (a provisional one may be no contact)
                 known.append(e.start_s)
         need = min(_NEW_CONTACTS, unseen(np.array(known)))
-        return unseen(np.array([c.landing_s for c in res.contacts])) >= need
+        return unseen(mine) >= need
 
     def _unusual(self, res: PogoResult, lo: int, now: float) -> set[float]:
         """Pogo: what a window run with the reference run's fit found that a reference
@@ -1345,14 +1344,10 @@ class StreamAnalyzer:
         mine = [c for c, _ in self._fresh(res, lo, now) if round(c.landing_s, 2) in unusual]
         if len(mine) != len(unusual):
             return False
-        c0 = time.thread_time()
-        try:
-            own, _ = self._analyze(lo, self._buf.n)
-        except Exception:  # as in _run: a live run never stops the stream
+        run = self._extra_run(lo, fixed=False)
+        if run is None:
             return False
-        finally:
-            self.analysis_cpu_s += time.thread_time() - c0
-            self.runs += 1
+        own = run[0]
         if not 0.0 < float(np.linalg.norm(own.lever_arm_m)) <= _MAX_ARM_M:
             return False
         return all(_finds(own, c) for c in mine)
@@ -1365,10 +1360,7 @@ class StreamAnalyzer:
         edges of the contacts they are asked to show: the second opinion a run that only
         saw its proposer's contacts again cannot give. (Its reach is not asked: only
         whether the edges hang on the fit.)"""
-        b = self._buf
-        now = float(b.t[b.n - 1])
-        w0 = float(b.t[lo]) + (0.0 if lo == 0 else _LEAD_S)
-        mine = [c for c in res.contacts if c.landing_s >= w0 and c.takeoff_s <= now - self.margin_s]
+        mine = self._complete(res, lo, self.t_end_s)
         if not mine:
             return False
         early = self._early_fit(lo)
@@ -1376,6 +1368,13 @@ class StreamAnalyzer:
             return False
         er = early[1]
         return bool(er.contacts) and all(_finds(er, c) for c in mine)
+
+    def _complete(self, res: PogoResult, lo: int, now: float) -> list[Contact]:
+        """Pogo: a run's contacts past its window's lead-in (``_LEAD_S``, where a contact
+        may be cut) whose take-off is at least ``margin_s`` before ``now``."""
+        w0 = float(self._buf.t[lo]) + (0.0 if lo == 0 else _LEAD_S)
+        end = now - self.margin_s
+        return [c for c in res.contacts if c.landing_s >= w0 and c.takeoff_s <= end]
 
     def _early_fit(self, lo: int, max_arm_m: float = np.inf):
         """Pogo: the window from ``lo`` analysed with the early fit of the lever arm
@@ -1406,12 +1405,12 @@ class StreamAnalyzer:
             self.runs += 1
         return r, er
 
-    def _fixed_run(self, lo: int):
-        """Pogo: the window from ``lo`` analysed with the reference run's fit, as
-        (result, analyzer), or None."""
+    def _extra_run(self, lo: int, fixed: bool):
+        """Pogo: the window from ``lo`` analysed once more, with the reference run's fit
+        (``fixed``) or fitting its own, as (result, analyzer), or None."""
         c0 = time.thread_time()
         try:
-            return self._analyze(lo, self._buf.n, fixed=True)
+            return self._analyze(lo, self._buf.n, fixed=fixed)
         except Exception:  # as in _run: a live run never stops the stream
             return None
         finally:
