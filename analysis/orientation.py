@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import signal
+from scipy.ndimage import uniform_filter1d
 
 from analysis.signals import UniformSignal, dilate, moving_std, runs
 
@@ -95,6 +96,14 @@ def still_mask(sig: UniformSignal, settings: StillSettings | None = None) -> np.
     astd = np.linalg.norm(moving_std(sig.acc_mps2, w), axis=1)
     norm = np.linalg.norm(sig.acc_mps2, axis=1)
     quiet = (gstd < s.gyr_std_dps) & (astd < s.acc_std_mps2) & sig.valid
+    # A slow, steady rotation (a 5 s lowering turns the shoe at about 10 deg/s) has small
+    # SDs. Its rate would be caught against the gyro's bias below, but that bias is read
+    # from the quiet samples themselves: in a set of slow heel raises most of them are
+    # such rotations, the bias comes out several deg/s off, and the standing is what the
+    # rate test then rejects. The accelerometer sees the rotation without any bias: the
+    # direction of gravity turns with the shoe (yaw aside). Gravity's direction, averaged
+    # over the window either side, must turn slower than ``gyr_rate_dps``.
+    quiet &= _tilt_rate_dps(sig.acc_mps2, w, sig.fs_hz) < s.gyr_rate_dps
     if quiet.any():
         g_here = np.median(norm[quiet])
         quiet &= np.abs(norm - g_here) < s.acc_norm_tol_mps2
@@ -102,6 +111,23 @@ def still_mask(sig: UniformSignal, settings: StillSettings | None = None) -> np.
         bias = np.median(sig.gyr_dps[quiet], axis=0)
         quiet &= np.linalg.norm(sig.gyr_dps - bias, axis=1) < s.gyr_rate_dps
     return quiet
+
+
+def _tilt_rate_dps(acc_mps2: np.ndarray, window: int, fs_hz: float) -> np.ndarray:
+    """How fast the specific force's direction turns, deg/s, shape (n,).
+
+    The angle between the means of ``window`` samples centred ``window // 2`` before and
+    after each sample, over that time. Ends take the nearest value.
+    """
+    n = acc_mps2.shape[0]
+    h = max(1, window // 2)
+    if n <= 2 * h:
+        return np.zeros(n)
+    m = uniform_filter1d(acc_mps2, window, axis=0, mode="nearest")
+    a, b = m[: n - 2 * h], m[2 * h :]
+    ang = np.arctan2(np.linalg.norm(np.cross(a, b), axis=1), np.einsum("ij,ij->i", a, b))
+    rate = np.degrees(ang) * fs_hz / (2 * h)
+    return np.concatenate([np.full(h, rate[0]), rate, np.full(h, rate[-1])])
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

@@ -62,6 +62,30 @@ def test_reps_phases_and_range_match_truth(seed, fs_hz, mounting, on_step, tempo
     assert np.abs(h_err).max() <= 1.0, f"heel-rise error up to {np.abs(h_err).max():.2f} cm"
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_one_set_of_slow_lowering_without_rest(seed):
+    """One set, 4 s down and straight up again (no rest at the bottom), sensor on the
+    laces (near the ball: a weak lever-arm cue). Most of the still-looking samples are the
+    slow lowering; a gyro bias read from them was 3-4 deg/s off, the foot's axis took the
+    wrong sign (every rep found in the wrong place) or the pitch drifted (ends 230 ms
+    late)."""
+    setup = HeelRaiseSetup(
+        n_sets=1,
+        reps_per_set=(12,),
+        tempo=Tempo(1.5, 0.8, 4.0, 0.0),
+        rom_deg=40.0,
+        walk_between_sets=False,
+    )
+    rec, truth = heel_raise_session(seed, 200.0, setup=setup, mounting="laces")
+    res = _run(rec)
+    assert len(res.reps) == 12
+    err_ms = 1000 * np.abs(_phase_errors_s(res, truth))
+    assert err_ms[:, 0].max() <= 20.0, f"start up to {err_ms[:, 0].max():.0f} ms off"
+    assert err_ms[:, 3].max() <= 80.0, f"end up to {err_ms[:, 3].max():.0f} ms off"
+    rom_err = [m.rom_deg - t["rom_deg"] for m, t in zip(res.reps, truth["reps"], strict=True)]
+    assert np.abs(rom_err).max() <= 1.5, f"ROM error up to {np.abs(rom_err).max():.2f} deg"
+
+
 def test_no_reps_in_walking_standing_or_weight_shifts():
     rec, truth = heel_raise_session(
         7, 400.0, setup=HeelRaiseSetup(n_sets=3, reps_per_set=(5,), walk_between_sets=True)
