@@ -20,11 +20,16 @@ Contract (tested in ``tests/test_live.py``):
   its window, and estimates from it what the offline analysis estimates from the whole
   session: the alignment to the foot (lateral axis and its sign, gyro bias) for heel
   raises, the sensor's lever arm from the ball for pogo. A boundary announced early may
-  therefore differ from the final one. Measured on synthesized sessions: heel raises
-  within 1 ms except a session's first rep or two (the axis estimated from one rep; up
-  to about 8 ms) and sets followed by strides that then fix the axis (up to 25 ms);
-  pogo within 0.4 ms on most sessions, but fits from the first few impacts of a round,
-  or from a window of walking, can announce a contact the final analysis does not keep.
+  therefore differ from the final one. Heel raises: the count and the tempo verdicts
+  equal the final ones, the times within 30 ms. Measured on 24 synthesized sessions
+  (498 reps, 200 and 1000 Hz, sets with walking between): median 0.04 ms, 95th
+  percentile 1.5 ms, largest 9 ms, and the same error against the true movement as the
+  final analysis (end_s SD 11 ms); a session's first rep, shown from one rep's data,
+  can move by up to about 25 ms when strides later re-estimate the foot's axis (the
+  demo session's right shoe: 23 ms). Shown reps are not re-timed: the final analysis is
+  not closer to the truth there. Pogo within 0.4 ms on most sessions, but fits from the
+  first few impacts of a round, or from a window of walking, can announce a contact the
+  final analysis does not keep.
 * **What counts as "complete".** Heel raise: ``end_s`` (the pitch back below 10 % of the
   excursion) at least ``margin_s`` before the newest sample; the rep's ``rest`` (which
   needs the next rep) and its set-level flags (``partial``, ``clean``) are only final in

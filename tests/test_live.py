@@ -83,26 +83,6 @@ def test_stream_heel_raise_equals_batch_and_announces_each_rep(seed):
     assert sa.runs < 3 * rec.duration_s
 
 
-def test_stream_heel_raises_on_a_step_each_announced_soon_and_no_lowered_heel():
-    """On a step the lowered heel rivals the rise, so a window's own cue for the sign of
-    the foot's axis is weak and may flip it. Once a strong cue (the pivot's lever arm) set
-    the reference, every rep is still announced soon after it ends, and no lowered heel
-    is announced as a rep."""
-    rec, truth = heel_raise_session(1, fs_hz=200.0, side="right")
-    assert truth["on_step"]
-    n = int(np.searchsorted(rec.t_s, 110.0))  # the first set: 15 reps
-    part = Recording(rec.t_s[:n], rec.acc_mps2[:n], rec.gyr_dps[:n], fs_hz=rec.fs_hz)
-    sa = StreamAnalyzer("heel-raise", fs_hz=rec.fs_hz, tempo=TEMPO)
-    feed(sa, part, 1)
-    final = analyze_heel_raises(part.t_s, part.acc_mps2, part.gyr_dps, fs_hz=200.0, tempo=TEMPO)
-    assert len(final.reps) == 15
-    report = match_events(sa.events, final)
-    assert not report.missed and not report.unmatched
-    assert report.max_diff_s < 0.05  # (early runs estimate the axis from a few reps)
-    # Buffer time from the rep's end to its announcement.
-    assert max(e.latency_s for e in sa.events) < 0.15
-
-
 def test_stream_heel_raise_tracks_the_pitch_between_runs_with_the_runs_correction():
     """Slow tempo (3 s down, no rest): a 60 s window's still samples include the slow
     lowering, its gyro bias is a few deg/s off, and the run's pitch holds on only through
@@ -115,6 +95,37 @@ def test_stream_heel_raise_tracks_the_pitch_between_runs_with_the_runs_correctio
     final = sa.finish()
     report = match_events(sa.events, final)
     assert len(final.reps) == 12 and not report.missed and not report.unmatched
+    assert max(e.latency_s for e in sa.events) < 0.15
+
+
+def test_stream_heel_raises_on_a_step_then_strides_agree_with_the_final_analysis():
+    """The demo session's right shoe (medial, on a step): 15 reps, then walking.
+
+    On a step the lowered heel rivals the rise, so a window's own cue for the sign of the
+    foot's axis is weak and may flip it. Once a strong cue (the pivot's lever arm) set the
+    reference, every rep is still announced soon after it ends, and no lowered heel is
+    announced as a rep.
+
+    The first rep is shown from one rep's data; the final analysis takes the foot's axis
+    from the strides too (8 degrees apart) and moves that rep's end by 23 ms. Its error
+    against the true movement is of that size either way (end_s SD 11 ms, max 56 ms over
+    24 synthetic sessions), so the live view keeps what it showed; what a user reads off
+    it (rep count, tempo verdicts) equals the saved analysis, the times within 30 ms."""
+    rec, truth = heel_raise_session(1, fs_hz=200.0, side="right")
+    assert truth["on_step"]
+    n = int(np.searchsorted(rec.t_s, 150.0))  # the first set and the walk after it
+    part = Recording(rec.t_s[:n], rec.acc_mps2[:n], rec.gyr_dps[:n], fs_hz=rec.fs_hz)
+    sa = StreamAnalyzer("heel-raise", fs_hz=rec.fs_hz, tempo=TEMPO)
+    feed(sa, part, 1)
+    final = sa.finish()
+    report = match_events(sa.events, final)
+    assert len(sa.events) == len(final.reps) == 15
+    assert not report.missed and not report.unmatched
+    assert report.max_diff_s < 0.030, f"{1e3 * report.max_diff_s:.1f} ms"
+    for m in report.matches:
+        assert {k: m.event.tempo_pass[k] for k in ("up", "hold", "down")} == {
+            k: m.final.tempo_pass[k] for k in ("up", "hold", "down")
+        }
     assert max(e.latency_s for e in sa.events) < 0.15
 
 
