@@ -1658,16 +1658,31 @@ class PogoAnalyzer:
         # Sequential only in which candidates an accepted contact hides (the edges above
         # are read for all at once): a candidate inside an accepted contact (ringing, heel
         # slap) is not a landing, nor is a peak within a minimum flight after a take-off
-        # (this take-off's own burst, the foot pulled up after the body).
+        # (this take-off's own burst, the foot pulled up after the body). A "final"
+        # landing hides what follows for a longest contact (the heel coming down, the
+        # shoe ringing: the ball stays planted, so each reads held up before it), except
+        # a landing the ball fell into: then the ball did not stay down, and the "final"
+        # was the burst of a take-off from standing whose flight, starting off the
+        # planted level after a countermovement, no departure test took (synthetic seed 8
+        # at 200 Hz: it hid the round's first landing).
         busy_until = -1
+        final_k = -1  # the final landing that set busy_until, if one did
         kept_k: list[int] = []  # each contact's index among the kept candidates
         for k, p in enumerate(planted):
             if p <= busy_until:
-                continue
+                fell = not edges["why"][k] and pre_g[k] < st.max_prelanding_g
+                if final_k < 0 or not fell:
+                    continue
+                finals.pop()
+                self.rejections_.append(
+                    (float(sig.time_of(planted[final_k])), "not final: a landing follows")
+                )
+            final_k = -1
             i_land, i_to, why = edges["landing"][k], edges["takeoff"][k], edges["why"][k]
             if why == "final":
                 finals.append(float(sig.time_of(i_land)))
                 busy_until = p + max_c
+                final_k = k
                 continue
             if not why and pre_g[k] >= st.max_prelanding_g:
                 why = f"held up before the landing: {pre_g[k]:.2f} g vertical"

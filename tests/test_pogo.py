@@ -142,6 +142,24 @@ def test_ringing_after_hard_landings_is_no_take_off():
     assert err_ms.max() <= 10.0  # one sample at 100 Hz
 
 
+def test_a_take_off_from_standing_hides_no_landing():
+    """Replay seed 8 at 200 Hz: the burst of the push from standing passes the planted-
+    window test as it fades, and no departure was found after it (its flight starts off
+    the planted level), so it was taken for a round's final landing, which hides what
+    follows for a longest contact (450 ms): the round's first landing, 350 ms later, was
+    lost. The ball fell into that landing, so the ball had not stayed down."""
+    setup = random_pogo_setup(np.random.default_rng(8))
+    rec, truth = pogo_session(8, 200.0, setup=setup)
+    res = analyze_pogo(rec.t_s, rec.acc_mps2, rec.gyr_dps, fs_hz=rec.fs_hz)
+    pairs, extra, missed = _match(res, truth)
+    assert extra == 0 and missed == 0
+    first = truth["contacts"][0]
+    c = next(c for c, t in pairs if t is first)
+    assert abs(c.landing_s - first["landing_s"]) <= 0.005  # one sample at 200 Hz
+    assert abs(c.takeoff_s - first["takeoff_s"]) <= 0.005
+    assert len(res.rounds) == 1 and res.rounds[0].contacts == len(truth["contacts"])
+
+
 def _phase_delay_s(cutoff_hz: float, f_hz: float = 8.0) -> float:
     """Phase delay of the synthesizer's 2nd-order Butterworth at ``f_hz``."""
     x = f_hz / cutoff_hz
