@@ -44,14 +44,17 @@ Contract (tested in ``tests/test_live.py``):
   only from a run with the trusted fit (a window run with the reference run's fit, or a
   run that vouches for its own with contacts in a round), and only with a contact time
   within 0.5-1.6 times that of the last confirmed contacts; else they wait for their
-  round as before. Until a fit exists (a session's first round), a contact is shown
-  provisionally from an early fit over the planted stretches of the contacts so far
-  (``_early_contacts``) when it held the body up (the sensor's mean specific force over
-  it above 1 g, :func:`~analysis.pogo.contact_lift_g`: a flight taken for a contact
-  reads about g / 2), the sensor came down into it (its vertical velocity, integrated
-  from the standing before the round, :func:`~analysis.pogo.landing_speed_mps`: a flight's
-  start after a push from standing also reads over 1 g, but rises) and the run's own
-  fit, once it has one, agrees; else it waits too.
+  round as before. Until window runs have a fit to use (a session's first round; a
+  candidate fit pending; a reference two window runs agreed on, with no reference run's
+  fit yet), a contact is shown provisionally from an early fit over the planted
+  stretches of the contacts so far (``_early_contacts``) when it held the body up (the
+  sensor's mean specific force over it above 1 g, :func:`~analysis.pogo.contact_lift_g`:
+  a flight taken for a contact reads about g / 2), the sensor came down into it (its
+  vertical velocity, integrated from the standing before the round,
+  :func:`~analysis.pogo.landing_speed_mps`: a flight's start after a push from standing
+  also reads over 1 g, but rises; past 3 s of the standing, its landing ends a flight:
+  the round's last take-off within ``max_flight_s`` before it, and the gap below 1 g)
+  and the run's own fit, once it has one that finds contacts, agrees; else it waits too.
   Reference runs then settle those (``_settle_early``): confirmed with the trusted fit's
   times, or retracted; one no reference run reached is confirmed as shown when its
   round, which trusted contacts established, ends, and stays provisional if the stream
@@ -170,7 +173,10 @@ _EARLY_MIN_LIFT_G = 1.0
 #: no more than this before it, s. A contact holds the body up, but so does the start of
 #: a flight after a push from standing: the ball is caught up to the body's speed (1.8 g
 #: over the first 107 ms, held-out seed 106 at 1 kHz), and its "landing", the take-off,
-#: comes up, not down. Without a still stretch that near, the contact waits for its round.
+#: comes up, not down. Without a still stretch that near, a landing ends a fall when it
+#: ends a flight (the round's last take-off within ``max_flight_s`` before it, and the
+#: sensor's mean specific force since below ``_EARLY_MIN_LIFT_G``); else the contact
+#: waits for its round.
 _EARLY_FALL_MAX_S = 3.0
 
 
@@ -768,14 +774,19 @@ class StreamAnalyzer:
         elif (
             self.kind == "contact"
             and not trusted
-            and (self._ref_arm is None or self._cand_arm is not None)
+            and (self._fit is None or self._cand_arm is not None)
             and landings
         ):
             # No fit yet (a session's first contacts), or none window runs may use (a
             # candidate pending, often from a reference run over the rest and steps
             # between rounds, and a new round's first impacts too few for a fit of their
-            # own: 0.5-1.9 s waits): the early fit's, shown provisionally. The athlete
-            # stood before the round, so its checks (lift, landing speed) hold there too.
+            # own: 0.5-1.9 s waits; or a reference two window runs agreed on, which
+            # brings no reference run's fit: a window's own fit from a few impacts can
+            # then be 3-7 cm short and find nothing, and a reference run over the
+            # session's first seconds no better, seed 2 at 400 and 1000 Hz, a round's
+            # 4th-11th contacts 0.25-0.6 s late): the early fit's, shown provisionally.
+            # The athlete stood before the round, so its checks (lift, landing speed)
+            # hold there too.
             fresh = self._early_contacts(res, lo, now)
             early = bool(fresh)
         self.last_result = res
@@ -904,7 +915,13 @@ class StreamAnalyzer:
         sensor's mean specific force over it at least ``_EARLY_MIN_LIFT_G``
         (:func:`contact_lift_g`); and have ended a fall: the sensor coming down into the
         landing (:func:`landing_speed_mps`, from the last still stretch within
-        ``_EARLY_FALL_MAX_S``)."""
+        ``_EARLY_FALL_MAX_S``), or, with no still stretch that near, the landing ending a
+        flight (a take-off shown within ``max_flight_s`` before it, the gap reading below
+        ``_EARLY_MIN_LIFT_G``: nothing held the body up). An own fit that misses the
+        live round's contacts shown in the window (or finds none, where none was shown
+        there) is asked nothing: it is not the fit that finds the round's contacts,
+        however near its lever arm (seed 2 at 400 Hz: 7-9 cm, 4-7 cm from the early fit,
+        and none of the round's contacts found, or one with its take-off 116 ms late)."""
         early = self._early_fit(lo, _MAX_ARM_M)
         if early is None:
             return []
@@ -912,13 +929,37 @@ class StreamAnalyzer:
         b = self._buf
         t, acc, gyr = b.t[lo : b.n], b.acc[lo : b.n], b.gyr[lo : b.n]
         own = np.asarray(res.lever_arm_m, dtype=np.float64)
-        # (No fit of its own, fewer than three windows, or not the same fit: no check.)
-        same_fit = 0.0 < float(np.linalg.norm(own)) and float(np.linalg.norm(own - r)) <= _ARM_TOL_M
+        # (No fit of its own, fewer than three windows, or not the same fit: no check.
+        # Nor from an own fit that does not find the live round's contacts shown in this
+        # window (or, with none shown here, finds no contact at all): the lever arm
+        # matters only through the contacts it gives, and one that misses those is not
+        # the fit that finds the round's contacts, however near its arm (seed 2 at
+        # 400 Hz: 7-9 cm, 4-7 cm from the early fit; it found none of the round's
+        # contacts, or one of them with its take-off 116 ms late).)
+        shown = [self.events[i].item for i in self._round if self.events[i].start_s >= t[0]]
+        same_fit = (
+            (all(_finds(res, c) for c in shown) if shown else bool(res.contacts))
+            and 0.0 < float(np.linalg.norm(own))
+            and float(np.linalg.norm(own - r)) <= _ARM_TOL_M
+        )
         fresh = self._fresh(er, lo, now)
         if not fresh:
             return []
         landing = np.array([it.landing_s for it, _ in fresh])
-        lift_g = contact_lift_g(t, acc, gyr, landing, np.array([it.takeoff_s for it, _ in fresh]))
+        takeoff = np.array([it.takeoff_s for it, _ in fresh])
+        # Each contact's lift, and the gap's before it (from the live round's last
+        # take-off, or the previous contact's here; see below), in one pass.
+        last_s = self.events[self._round[-1]].end_s if self._round else -np.inf
+        before_s = np.concatenate([[last_s], takeoff[:-1]])
+        k = len(fresh)
+        both_g = contact_lift_g(
+            t,
+            acc,
+            gyr,
+            np.concatenate([landing, np.maximum(before_s, float(t[0]))]),
+            np.concatenate([takeoff, landing]),
+        )
+        lift_g, gap_g = both_g[:k], both_g[k:]
         # The fall before each landing, from the last still stretch (the athlete stood
         # before the round): up to _EARLY_FALL_MAX_S before it, wherever the window starts.
         a = int(np.searchsorted(b.t[: b.n], landing[0] - _EARLY_FALL_MAX_S - 0.5))
@@ -931,10 +972,20 @@ class StreamAnalyzer:
             fs_hz=self.fs_hz,
             max_s=_EARLY_FALL_MAX_S,
         )
-        min_fall_mps = min_landing_speed_mps(self.pogo_settings)
+        # Past the standing's reach (a round's later contacts), a landing ends a fall when
+        # it ends a flight: the gap since the take-off before it (the live round's last
+        # contact's, or the previous one shown here) within max_flight_s, and read as a
+        # flight, not a contact (the sensor's mean specific force over it below
+        # _EARLY_MIN_LIFT_G: nothing held the body up, so it was off the ground and came
+        # down; a push-off from standing has no take-off before it, and a final landing
+        # and standing in the gap read 1 g or more).
+        st = self.pogo_settings
+        after_flight = (landing - before_s <= st.max_flight_s) & (gap_g < _EARLY_MIN_LIFT_G)
+        min_fall_mps = min_landing_speed_mps(st)
+        fell = np.where(np.isnan(v_mps), after_flight, v_mps <= -min_fall_mps)
         out = []
-        for (it, prev), lift, v in zip(fresh, lift_g, v_mps, strict=True):
-            if not (lift >= _EARLY_MIN_LIFT_G and v <= -min_fall_mps):
+        for (it, prev), lift, down in zip(fresh, lift_g, fell, strict=True):
+            if not (lift >= _EARLY_MIN_LIFT_G and down):
                 break  # (nor any later one: it would hide this contact for good)
             if same_fit and not _finds(res, it):
                 break  # (nor any later one: it would hide this contact for good)
