@@ -345,7 +345,16 @@ def test_stream_pogo_round_start_shows_no_contact_from_a_wrong_fit(seed, kind, r
 
 @pytest.mark.parametrize(
     "seed, fs_hz",
-    [(1, 400.0), (6, 400.0), (7, 200.0), (106, 1000.0), (5, 1000.0), (8, 100.0), (35, 100.0)],
+    [
+        (1, 400.0),
+        (6, 400.0),
+        (7, 200.0),
+        (106, 1000.0),
+        (5, 1000.0),
+        (8, 100.0),
+        (35, 100.0),
+        (29, 100.0),
+    ],
 )
 def test_stream_pogo_session_first_contacts_shown_at_once(seed, fs_hz):
     """A session's first contacts come before any fit of the mounting is trusted (three
@@ -361,7 +370,11 @@ def test_stream_pogo_session_first_contacts_shown_at_once(seed, fs_hz):
     three): the early fit came out zero and the first contact waited for the second
     (1.27 s, 1.24 s). Gravity's direction from the standing before, and ``r`` in the
     plane across the foot's turning axis, fit it from those 4 samples (to 1-2 cm across
-    the axis)."""
+    the axis). At seed 29 (100 Hz, heel) a soft first landing's impact (2.2 g) came
+    70 ms before the push-off's hump (2.9 g), and the early fit's candidates, peaks a
+    shortest contact apart, were the hump's: the early fit came out zero and the first
+    three contacts waited 0.85, 0.57 and 0.28 s. The hump, which the sensor did not come
+    down into, is now dropped before that choice."""
     from imu.synth.hops import pogo_session, random_pogo_setup
 
     setup = random_pogo_setup(np.random.default_rng(seed))
@@ -385,9 +398,11 @@ def test_stream_pogo_session_first_contacts_shown_at_once(seed, fs_hz):
     shown = [first[by_final[id(c)].number] for c in final.contacts[:3]]
     latency_ms = [1000.0 * e.latency_s for e in shown]
     assert max(latency_ms) < 150.0, latency_ms
-    # As first shown, each within 10 ms of the final analysis.
+    # As first shown, each within 10 ms of the final analysis (1.5 samples at 100 Hz:
+    # the early fit's landing edge may fall a sample from the final fit's).
+    tol_s = max(0.01, 1.5 / fs_hz)
     for e, c in zip(shown, final.contacts[:3], strict=True):
-        assert abs(e.start_s - c.landing_s) < 0.01 and abs(e.end_s - c.takeoff_s) < 0.01
+        assert abs(e.start_s - c.landing_s) < tol_s and abs(e.end_s - c.takeoff_s) < tol_s
     assert all(e.status == "confirmed" for e in sa.events[:3])
 
 
