@@ -398,11 +398,9 @@ def test_stream_pogo_session_first_contacts_shown_at_once(seed, fs_hz):
     shown = [first[by_final[id(c)].number] for c in final.contacts[:3]]
     latency_ms = [1000.0 * e.latency_s for e in shown]
     assert max(latency_ms) < 150.0, latency_ms
-    # As first shown, each within 10 ms of the final analysis (1.5 samples at 100 Hz:
-    # the early fit's landing edge may fall a sample from the final fit's).
-    tol_s = max(0.01, 1.5 / fs_hz)
+    # As first shown, each within 10 ms of the final analysis.
     for e, c in zip(shown, final.contacts[:3], strict=True):
-        assert abs(e.start_s - c.landing_s) < tol_s and abs(e.end_s - c.takeoff_s) < tol_s
+        assert abs(e.start_s - c.landing_s) < 0.01 and abs(e.end_s - c.takeoff_s) < 0.01
     assert all(e.status == "confirmed" for e in sa.events[:3])
 
 
