@@ -84,8 +84,9 @@ def test_stream_heel_raise_equals_batch_and_announces_each_rep(seed):
 
 
 def test_stream_heel_raise_tracks_the_pitch_between_runs_with_the_runs_correction():
-    """Slow tempo (3 s down, no rest): a 60 s window's still samples include the slow
-    lowering, its gyro bias is a few deg/s off, and the run's pitch holds on only through
+    """Slow tempo (3 s down, no rest): a 60 s window's still samples included the slow
+    lowering (before ``still_mask`` also asked gravity's direction to stay put), its gyro
+    bias was a few deg/s off, and the run's pitch held on only through
     the accelerometer's tilt correction. Tracked between runs with the gyro alone, the
     pitch fell too slowly to signal the rep's end, and reps were shown a periodic run
     later (up to 0.32 s here). Every rep is shown within 150 ms of its end."""
@@ -487,8 +488,8 @@ def test_stream_pogo_round_shown_at_once_when_the_window_fits_find_nothing():
     nothing, and past 3 s from the standing before the round, by the landing speed it
     could not read. The round's 4th, 7th, 9th and 11th contacts waited 245-266 ms after
     their take-offs. Now the early fit serves while window runs have no fit to use, an
-    own fit that finds no contact has no say, and a landing a flight after the round's
-    last take-off ended a fall. Every contact is shown within 150 ms of its take-off,
+    own fit that misses the round's contacts shown in its window has no say, and a
+    landing a flight after the round's last take-off ended a fall. Every contact is shown within 150 ms of its take-off,
     as the final analysis has it (within 10 ms)."""
     from imu.synth.hops import pogo_session, random_pogo_setup
 
