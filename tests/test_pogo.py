@@ -160,6 +160,24 @@ def test_a_take_off_from_standing_hides_no_landing():
     assert len(res.rounds) == 1 and res.rounds[0].contacts == len(truth["contacts"])
 
 
+def test_data_starting_in_a_push_off_reads_no_flight_as_a_contact():
+    """The right shoe's demo session (seed 1, 1 kHz) from 107.435 s, inside a contact's
+    push-off, as a live 4 s window has it. Its first candidate is that contact's take-off
+    burst, with no flight before it in the data to tell it from a landing; taken for
+    one, the flight after it was read as a contact, the real landing after that hidden
+    by it, and so on each hop: every contact of the round came out a flight (landing at
+    the take-off), and the live view waited for a 40 s run to show each (about 100 ms
+    late). A contact holds the body up (over 1 g on average), a flight does not."""
+    rec, truth = pogo_session(1, 1000.0, side="right")
+    a, b = np.searchsorted(rec.t_s, [107.435, 111.5])
+    res = analyze_pogo(rec.t_s[a:b], rec.acc_mps2[a:b], rec.gyr_dps[a:b], fs_hz=rec.fs_hz)
+    true = [c for c in truth["contacts"] if 107.435 < c["landing_s"] and c["takeoff_s"] < 111.45]
+    assert len(true) == 8 and len(res.contacts) == len(true)
+    for c, t in zip(res.contacts, true, strict=True):
+        assert abs(c.landing_s - t["landing_s"]) <= 0.005  # 5 ms
+        assert abs(c.takeoff_s - t["takeoff_s"]) <= 0.005
+
+
 def _phase_delay_s(cutoff_hz: float, f_hz: float = 8.0) -> float:
     """Phase delay of the synthesizer's 2nd-order Butterworth at ``f_hz``."""
     x = f_hz / cutoff_hz
