@@ -1685,16 +1685,6 @@ class PogoAnalyzer:
         pre_g = prelanding_g(
             sc, w_c, phi_c, r, t_land, up_after, up_at, (0.5 * st.min_flight_s, 0.005)
         )
-        # Sequential only in which candidates an accepted contact hides (the edges above
-        # are read for all at once): a candidate inside an accepted contact (ringing, heel
-        # slap) is not a landing, nor is a peak within a minimum flight after a take-off
-        # (this take-off's own burst, the foot pulled up after the body). A "final"
-        # landing hides what follows for a longest contact (the heel coming down, the
-        # shoe ringing: the ball stays planted, so each reads held up before it), except
-        # a landing the ball fell into: then the ball did not stay down, and the "final"
-        # was the burst of a take-off from standing whose flight, starting off the
-        # planted level after a countermovement, no departure test took (synthetic seed 8
-        # at 200 Hz: it hid the round's first landing).
         # Each contact's lift (min_contact_lift_g), on the coarse signal: a mean over a
         # contact needs no more than 250 Hz.
         lift_g = np.full(len(planted), np.nan)
@@ -1707,6 +1697,16 @@ class PogoAnalyzer:
                 sig.time_of(edges["landing"][open_k]),
                 sig.time_of(edges["takeoff"][open_k]),
             )
+        # Sequential only in which candidates an accepted contact hides (the edges above
+        # are read for all at once): a candidate inside an accepted contact (ringing, heel
+        # slap) is not a landing, nor is a peak within a minimum flight after a take-off
+        # (this take-off's own burst, the foot pulled up after the body). A "final"
+        # landing hides what follows for a longest contact (the heel coming down, the
+        # shoe ringing: the ball stays planted, so each reads held up before it), except
+        # a landing the ball fell into: then the ball did not stay down, and the "final"
+        # was the burst of a take-off from standing whose flight, starting off the
+        # planted level after a countermovement, no departure test took (synthetic seed 8
+        # at 200 Hz: it hid the round's first landing).
         busy_until = -1
         final_k = -1  # the final landing that set busy_until, if one did
         kept_k: list[int] = []  # each contact's index among the kept candidates
