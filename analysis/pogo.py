@@ -105,7 +105,9 @@ class PogoSettings:
     # Over a contact the ground holds the body up and reverses its fall: the sensor's mean
     # specific force over it (contact_lift_g, no lever arm needed) is 1 g or more; over a
     # flight about g / 2. Synthetic hops, seeds 0-30 at 100-1000 Hz, between the true
-    # edges: contacts 1.23-3.44 g (21180), flights 0.12-0.82 g (21452). A take-off burst
+    # edges: contacts 1.23-3.44 g (21180; a bout's first 1.36-3.21 g, 272), flights
+    # 0.12-0.82 g (21452; from standing 0.21-0.58 g, 272); the gap's middle is 1.03 g.
+    # (The live view's early contacts are held to it too.) A take-off burst
     # taken for a landing makes the flight after it a "contact", and the real landing
     # after it is hidden, and so on each hop: a window that starts in a contact's
     # push-off reads every flight of the round as a contact (synthetic seed 1 at 1 kHz,

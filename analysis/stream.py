@@ -161,13 +161,8 @@ _NEW_CONTACTS = 2
 #: the run's own fit (once it has one) finds it too, landing and take-off this close, s.
 _EARLY_AGREE_S = 0.005
 #: ...and when the sensor's mean specific force over it (``contact_lift_g``) is at least
-#: this, g: a contact holds the body up and reverses its fall (1 g plus the landing
-#: speed over the contact), a flight does not (about g / 2). Synthetic hops, seeds 0-30
-#: at 100/200/400/1000 Hz, between the true edges: contacts 1.23-3.44 g (21180; a
-#: bout's first 1.36-3.21 g, 272), flights 0.12-0.82 g (21452; from standing
-#: 0.21-0.58 g, 272). Gravity: the ground held the body up; the gap's middle is 1.03 g.
-_EARLY_MIN_LIFT_G = 1.0
-#: ...and when the sensor came down into its landing, falling at least a quarter of g
+#: ``PogoSettings.min_contact_lift_g`` (1 g: a contact holds the body up, a flight does
+#: not), and when the sensor came down into its landing, falling at least a quarter of g
 #: times the shortest flight (``min_flight_s``: half the landing speed after it, 0.2 m/s)
 #: by :func:`~analysis.pogo.landing_speed_mps`, integrated from the last still stretch
 #: no more than this before it, s. A contact holds the body up, but so does the start of
@@ -175,7 +170,7 @@ _EARLY_MIN_LIFT_G = 1.0
 #: over the first 107 ms, held-out seed 106 at 1 kHz), and its "landing", the take-off,
 #: comes up, not down. Without a still stretch that near, a landing ends a fall when it
 #: ends a flight (the round's last take-off within ``max_flight_s`` before it, and the
-#: sensor's mean specific force since below ``_EARLY_MIN_LIFT_G``); else the contact
+#: sensor's mean specific force since below ``min_contact_lift_g``); else the contact
 #: waits for its round.
 _EARLY_FALL_MAX_S = 3.0
 
@@ -912,12 +907,12 @@ class StreamAnalyzer:
         (seeds 0-7 at 200-1000 Hz: 10 first contacts held 0.25-0.7 s by it). Both can
         still take a flight for a contact, landing at a take-off burst (synthetic seeds
         4, 24, 29), so each must also have held the body up, whatever the lever arm: the
-        sensor's mean specific force over it at least ``_EARLY_MIN_LIFT_G``
+        sensor's mean specific force over it at least ``min_contact_lift_g``
         (:func:`contact_lift_g`); and have ended a fall: the sensor coming down into the
         landing (:func:`landing_speed_mps`, from the last still stretch within
         ``_EARLY_FALL_MAX_S``), or, with no still stretch that near, the landing ending a
         flight (a take-off shown within ``max_flight_s`` before it, the gap reading below
-        ``_EARLY_MIN_LIFT_G``: nothing held the body up). An own fit that misses the
+        ``min_contact_lift_g``: nothing held the body up). An own fit that misses the
         live round's contacts shown in the window (or finds none, where none was shown
         there) is asked nothing: it is not the fit that finds the round's contacts,
         however near its lever arm (seed 2 at 400 Hz: 7-9 cm, 4-7 cm from the early fit,
@@ -976,16 +971,17 @@ class StreamAnalyzer:
         # it ends a flight: the gap since the take-off before it (the live round's last
         # contact's, or the previous one shown here) within max_flight_s, and read as a
         # flight, not a contact (the sensor's mean specific force over it below
-        # _EARLY_MIN_LIFT_G: nothing held the body up, so it was off the ground and came
+        # min_contact_lift_g: nothing held the body up, so it was off the ground and came
         # down; a push-off from standing has no take-off before it, and a final landing
         # and standing in the gap read 1 g or more).
         st = self.pogo_settings
-        after_flight = (landing - before_s <= st.max_flight_s) & (gap_g < _EARLY_MIN_LIFT_G)
+        min_lift_g = st.min_contact_lift_g
+        after_flight = (landing - before_s <= st.max_flight_s) & (gap_g < min_lift_g)
         min_fall_mps = min_landing_speed_mps(st)
         fell = np.where(np.isnan(v_mps), after_flight, v_mps <= -min_fall_mps)
         out = []
         for (it, prev), lift, down in zip(fresh, lift_g, fell, strict=True):
-            if not (lift >= _EARLY_MIN_LIFT_G and down):
+            if not (lift >= min_lift_g and down):
                 break  # (nor any later one: it would hide this contact for good)
             if same_fit and not _finds(res, it):
                 break  # (nor any later one: it would hide this contact for good)
