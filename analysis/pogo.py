@@ -252,7 +252,7 @@ def _ball_force(
     full-length temporaries and (n, 3) strided arithmetic cost more than the arithmetic.
     """
     fs = sig.fs_hz
-    win = _deriv_window(fs)
+    win = derivative_window(fs)
     m = win // 2
     n = sig.n
     d = float(delay_s) * fs
@@ -287,7 +287,47 @@ def _ball_force(
     return out
 
 
-def _deriv_window(fs_hz: float) -> int:
+def ball_force_mps2(
+    acc_mps2: np.ndarray,
+    gyr_dps: np.ndarray,
+    *,
+    fs_hz: float,
+    lever_arm_m: np.ndarray,
+    rate_delay_s: float = 0.0,
+    bias_dps: np.ndarray | None = None,
+) -> np.ndarray:
+    """Magnitude of the specific force at the ball of the foot, m/s^2.
+
+    Parameters
+    ----------
+    acc_mps2 : ndarray, shape (n, 3)
+        Specific force at the sensor, sensor axes, m/s^2, uniformly sampled.
+    gyr_dps : ndarray, shape (n, 3)
+        Angular rate, sensor axes, deg/s.
+    fs_hz : float
+        Sample rate.
+    lever_arm_m : ndarray, shape (3,)
+        The sensor's position from the ball, sensor axes, m (``PogoResult.lever_arm_m``).
+    rate_delay_s : float
+        The rate's delay to match the accelerometer (``PogoResult.rate_delay_ms`` / 1000).
+    bias_dps : ndarray, shape (3,), optional
+        Gyro bias (default none).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        ``|f - (a x r + w x (w x r))|``: 1 g while the ball is planted (see the module
+        docstring, step 3). The rate's derivative is a Savitzky-Golay filter over
+        :func:`derivative_window` samples; its last half window at either end comes
+        from the filter's polynomial fit there.
+    """
+    bias = np.radians(np.zeros(3) if bias_dps is None else np.asarray(bias_dps, float))
+    w, a = _rate_and_derivative(np.asarray(gyr_dps, float), bias, fs_hz, rate_delay_s)
+    r = np.asarray(lever_arm_m, float)
+    return np.linalg.norm(np.asarray(acc_mps2, float) - _rot_terms(w, a, r), axis=1)
+
+
+def derivative_window(fs_hz: float) -> int:
     """Savitzky-Golay window for the angular acceleration: ~6 ms, at least 3 samples."""
     return max(3, int(round(0.006 * fs_hz)) | 1)
 
@@ -298,7 +338,7 @@ def _rate_and_derivative(
     """Bias-free angular rate (rad/s), delayed by ``delay_s``, and its derivative
     (rad/s^2), both shape (n, 3)."""
     w = fractional_delay(np.radians(gyr_dps) - bias_rps, float(delay_s) * fs_hz)
-    win = _deriv_window(fs_hz)
+    win = derivative_window(fs_hz)
     if len(w) >= win:
         a = signal.savgol_filter(w, win, 2, deriv=1, delta=1.0 / fs_hz, axis=0)
     else:  # a recording shorter than the derivative window
@@ -1982,6 +2022,8 @@ __all__ = [
     "PogoRound",
     "PogoSettings",
     "TenFive",
+    "ball_force_mps2",
+    "derivative_window",
     "analyze_pogo",
     "jump_height_m",
     "leg_stiffness_n_per_m",
