@@ -51,10 +51,12 @@ The landing after the last take-off of a round, where the athlete stops, is the 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy import optimize, signal
 from scipy.ndimage import uniform_filter1d
 from scipy.spatial.transform import Rotation
@@ -287,6 +289,21 @@ def _ball_force(
     return out
 
 
+def ball_force_reach(fs_hz: float, rate_delay_s: float = 0.0) -> tuple[int, int]:
+    """Samples the ball's force at one sample reads before and after it: the rate's
+    derivative window and its delay (see :func:`ball_force_mps2`)."""
+    h = derivative_window(fs_hz) // 2
+    if rate_delay_s == 0.0:
+        return h, h
+    k = int(np.floor(-float(rate_delay_s) * fs_hz))  # (the delay's taps: k - 1 .. k + 2)
+    return h + max(0, 1 - k), h + max(0, k + 2)
+
+
+@functools.lru_cache(maxsize=16)
+def _derivative_coeffs(win: int, fs_hz: float) -> np.ndarray:
+    return signal.savgol_coeffs(win, 2, deriv=1, delta=1.0 / fs_hz, use="dot")
+
+
 def ball_force_mps2(
     acc_mps2: np.ndarray,
     gyr_dps: np.ndarray,
@@ -296,7 +313,8 @@ def ball_force_mps2(
     rate_delay_s: float = 0.0,
     bias_dps: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Magnitude of the specific force at the ball of the foot, m/s^2.
+    """Magnitude of the specific force at the ball of the foot, m/s^2, where the data
+    around each sample is complete (as ``np.convolve``'s "valid").
 
     Parameters
     ----------
@@ -315,16 +333,28 @@ def ball_force_mps2(
 
     Returns
     -------
-    ndarray, shape (n,)
-        ``|f - (a x r + w x (w x r))|``: 1 g while the ball is planted (see the module
-        docstring, step 3). The rate's derivative is a Savitzky-Golay filter over
-        :func:`derivative_window` samples; its last half window at either end comes
-        from the filter's polynomial fit there.
+    ndarray, shape (n - before - after,)
+        ``|f - (a x r + w x (w x r))|`` at samples ``before`` to ``n - after`` (the
+        counts :func:`ball_force_reach` gives): 1 g while the ball is planted (see the
+        module docstring, step 3). The same values as the batch analysis computes there
+        (the rate delayed by a 4-tap Lagrange filter, its derivative a Savitzky-Golay
+        filter over :func:`derivative_window` samples).
     """
+    before, after = ball_force_reach(fs_hz, rate_delay_s)
+    n = len(acc_mps2)
+    if n - before - after <= 0:
+        return np.zeros(0)
     bias = np.radians(np.zeros(3) if bias_dps is None else np.asarray(bias_dps, float))
-    w, a = _rate_and_derivative(np.asarray(gyr_dps, float), bias, fs_hz, rate_delay_s)
-    r = np.asarray(lever_arm_m, float)
-    return np.linalg.norm(np.asarray(acc_mps2, float) - _rot_terms(w, a, r), axis=1)
+    w = fractional_delay(np.radians(np.asarray(gyr_dps, float)) - bias, rate_delay_s * fs_hz)
+    win = derivative_window(fs_hz)
+    h = win // 2
+    a = sliding_window_view(w[before - h : n - after + h], win, axis=0) @ _derivative_coeffs(
+        win, float(fs_hz)
+    )
+    f = np.asarray(acc_mps2, float)[before : n - after]
+    return np.linalg.norm(
+        f - _rot_terms(w[before : n - after], a, np.asarray(lever_arm_m, float)), axis=1
+    )
 
 
 def derivative_window(fs_hz: float) -> int:
@@ -2023,6 +2053,7 @@ __all__ = [
     "PogoSettings",
     "TenFive",
     "ball_force_mps2",
+    "ball_force_reach",
     "derivative_window",
     "analyze_pogo",
     "jump_height_m",
