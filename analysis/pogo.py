@@ -56,7 +56,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from scipy import optimize, signal
 from scipy.ndimage import uniform_filter1d
 from scipy.spatial.transform import Rotation
@@ -300,8 +299,34 @@ def ball_force_reach(fs_hz: float, rate_delay_s: float = 0.0) -> tuple[int, int]
 
 
 @functools.lru_cache(maxsize=16)
-def _derivative_coeffs(win: int, fs_hz: float) -> np.ndarray:
-    return signal.savgol_coeffs(win, 2, deriv=1, delta=1.0 / fs_hz, use="dot")
+def _derivative_operators(win: int, fs_hz: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Savitzky-Golay first derivative (order 2, ``win`` samples) as scipy's
+    ``savgol_filter(mode="interp")`` computes it: the interior coefficients (for a dot
+    product with each window) and, for the first and last ``win // 2`` samples, the
+    derivative of the quadratic fitted to the first and last ``win`` samples, as
+    matrices (``win // 2``, ``win``). Cached: scipy fits them again on every call (about
+    0.4 ms, most of a short window's derivative)."""
+    coef = signal.savgol_coeffs(win, 2, deriv=1, delta=1.0 / fs_hz, use="dot")
+    h = win // 2
+    fit = np.linalg.pinv(np.vander(np.arange(win, dtype=float), 3))  # y -> (p2, p1, p0)
+    at = np.arange(win, dtype=float)
+    slope = np.stack([2.0 * at, np.ones(win), np.zeros(win)], axis=1) @ fit * fs_hz
+    return coef, slope[:h], slope[win - h :]
+
+
+def _savgol_derivative(x: np.ndarray, fs_hz: float) -> np.ndarray:
+    """d/dt of ``x`` (shape (n, k), n at least :func:`derivative_window`), per second:
+    ``savgol_filter(x, win, 2, deriv=1, delta=1 / fs_hz, axis=0)``, without refitting the
+    filter on every call."""
+    win = derivative_window(fs_hz)
+    coef, head, tail = _derivative_operators(win, float(fs_hz))
+    n, h = len(x), win // 2
+    out = np.empty_like(x, dtype=np.float64)
+    for j in range(x.shape[1]):
+        out[h : n - h, j] = np.correlate(x[:, j], coef, mode="valid")
+    out[:h] = head @ x[:win]
+    out[n - h :] = tail @ x[n - win :]
+    return out
 
 
 def ball_force_mps2(
@@ -346,11 +371,8 @@ def ball_force_mps2(
         return np.zeros(0)
     bias = np.radians(np.zeros(3) if bias_dps is None else np.asarray(bias_dps, float))
     w = fractional_delay(np.radians(np.asarray(gyr_dps, float)) - bias, rate_delay_s * fs_hz)
-    win = derivative_window(fs_hz)
-    h = win // 2
-    a = sliding_window_view(w[before - h : n - after + h], win, axis=0) @ _derivative_coeffs(
-        win, float(fs_hz)
-    )
+    h = derivative_window(fs_hz) // 2
+    a = _savgol_derivative(w[before - h : n - after + h], fs_hz)[h:-h]
     f = np.asarray(acc_mps2, float)[before : n - after]
     return np.linalg.norm(
         f - _rot_terms(w[before : n - after], a, np.asarray(lever_arm_m, float)), axis=1
@@ -370,7 +392,7 @@ def _rate_and_derivative(
     w = fractional_delay(np.radians(gyr_dps) - bias_rps, float(delay_s) * fs_hz)
     win = derivative_window(fs_hz)
     if len(w) >= win:
-        a = signal.savgol_filter(w, win, 2, deriv=1, delta=1.0 / fs_hz, axis=0)
+        a = _savgol_derivative(w, fs_hz)
     else:  # a recording shorter than the derivative window
         a = np.gradient(w, 1.0 / fs_hz, axis=0) if len(w) > 1 else np.zeros_like(w)
     return w, a
