@@ -13,7 +13,7 @@ import pytest
 from analysis.pogo import analyze_pogo, jump_height_m, leg_stiffness_n_per_m
 from imu.recording import write_recording
 from imu.synth.gait import WalkSetup, random_walk_setup, walk_session
-from imu.synth.hops import pogo_session, random_pogo_setup
+from imu.synth.hops import PogoSetup, pogo_session, random_pogo_setup
 from imu.synth.scenarios import heel_raise_session
 
 REPO = Path(__file__).resolve().parents[1]
@@ -293,3 +293,40 @@ def test_pogo_rejects_a_rate_below_100_hz(tmp_path):
     )  # fmt: skip
     assert out.returncode == 2
     assert "slow.csv" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("fs_hz", "delay_s"), [(100.0, -0.004), (400.0, 0.0), (1000.0, 0.0013)])
+def test_ball_force_of_a_few_samples_equals_the_whole_recordings(fs_hz, delay_s):
+    """The live view reads the ball's force from each new packet (a few samples) to see
+    landings and take-offs as the final analysis will: the same values, to 1e-9 m/s^2,
+    as the batch computes over the whole recording, and the rate's derivative the same
+    as scipy's Savitzky-Golay filter."""
+    from scipy import signal
+
+    from analysis.pogo import (
+        _ball_force,
+        _savgol_derivative,
+        ball_force_mps2,
+        ball_force_reach,
+        derivative_window,
+    )
+    from analysis.signals import to_uniform
+
+    rec, _ = pogo_session(3, fs_hz=fs_hz, setup=PogoSetup(n_rounds=1, round_s=4.0))
+    sig = to_uniform(rec.t_s, rec.acc_mps2, rec.gyr_dps, fs_hz=fs_hz)
+    r = np.array([0.04, 0.09, -0.08])
+    whole = _ball_force(sig, np.zeros(3), r, delay_s)
+    before, after = ball_force_reach(fs_hz, delay_s)
+    for i0 in range(before, sig.n - 40 - after, 37):
+        part = ball_force_mps2(
+            sig.acc_mps2[i0 - before : i0 + 12 + after],
+            sig.gyr_dps[i0 - before : i0 + 12 + after],
+            fs_hz=fs_hz,
+            lever_arm_m=r,
+            rate_delay_s=delay_s,
+        )
+        assert np.abs(part - whole[i0 : i0 + 12]).max() < 1e-9
+    w = np.radians(sig.gyr_dps[:500])
+    win = derivative_window(fs_hz)
+    ref = signal.savgol_filter(w, win, 2, deriv=1, delta=1.0 / fs_hz, axis=0)
+    assert np.abs(_savgol_derivative(w, fs_hz) - ref).max() < 1e-9
