@@ -261,7 +261,7 @@ def _ball_force(
     if n < 2 * (win + pad):
         w, a = _rate_and_derivative(sig.gyr_dps, bias_rps, fs, delay_s)
         return np.linalg.norm(sig.acc_mps2 - _rot_terms(w, a, r), axis=1)
-    coef = signal.savgol_coeffs(win, 2, deriv=1, delta=1.0 / fs, use="dot")
+    coef = _derivative_operators(win, float(fs))[0]
     rx, ry, rz = (float(v) for v in r)
     out = np.empty(n)
     for i in range(0, n, chunk):
@@ -370,12 +370,11 @@ def ball_force_mps2(
     if n - before - after <= 0:
         return np.zeros(0)
     bias = np.radians(np.zeros(3) if bias_dps is None else np.asarray(bias_dps, float))
-    w = fractional_delay(np.radians(np.asarray(gyr_dps, float)) - bias, rate_delay_s * fs_hz)
-    h = derivative_window(fs_hz) // 2
-    a = _savgol_derivative(w[before - h : n - after + h], fs_hz)[h:-h]
-    f = np.asarray(acc_mps2, float)[before : n - after]
+    w, a = _rate_and_derivative(np.asarray(gyr_dps, float), bias, fs_hz, rate_delay_s)
+    inner = slice(before, n - after)
+    f = np.asarray(acc_mps2, float)[inner]
     return np.linalg.norm(
-        f - _rot_terms(w[before : n - after], a, np.asarray(lever_arm_m, float)), axis=1
+        f - _rot_terms(w[inner], a[inner], np.asarray(lever_arm_m, float)), axis=1
     )
 
 

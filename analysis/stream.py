@@ -1831,8 +1831,7 @@ class StreamAnalyzer:
                 self._dep_from = float(t_all[end]) if end < b.n else np.inf
             return
         due = float(t[off[0]]) + self.margin_s + 2.0 / self.fs_hz
-        self._pending_runs = sorted([*self._pending_runs, due])
-        self._due_from = min(self._due_from, due)
+        self._add_runs([due])
         self._dep_from = due
 
     def _await_unseen_landing(self) -> None:
@@ -1853,9 +1852,12 @@ class StreamAnalyzer:
             return
         self._awaited = due
         n = int(np.floor(0.3 / self.fast_update_s)) + 1
-        runs = [self.t_end_s + float(d) for d in np.arange(n) * self.fast_update_s]
-        self._pending_runs = sorted([*self._pending_runs, *runs])
-        self._due_from = min(self._due_from, runs[0])
+        self._add_runs([self.t_end_s + float(d) for d in np.arange(n) * self.fast_update_s])
+
+    def _add_runs(self, times: list[float]) -> None:
+        """Pogo: runs also due at these buffer times (s); the pending runs stay in order."""
+        self._pending_runs = sorted([*self._pending_runs, *times])
+        self._due_from = min(self._due_from, min(times))
 
     def _reanchor_impacts(self, takeoff_s: float) -> None:
         """Pogo: after a contact is announced, the next impact past its take-off plus the
